@@ -1,0 +1,69 @@
+"""wisepops: the Python SDK for the WisePops API.
+
+Typed sync and async clients for collected emails and contacts, hooks, pop-ups and
+GDPR/CCPA erasure, and framework-free webhook verification and parsing.
+
+Example::
+
+    import wisepops
+
+    with wisepops.Client() as client:          # reads WISEPOPS_API_KEY
+        for contact in client.emails.iter():
+            print(contact.collected_at, contact.email)
+
+    contacts = wisepops.unwrap(raw_body, signature_header, api_key)
+"""
+
+import logging
+
+from ._client import AsyncClient, Client
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    InternalServerError,
+    NotFoundError,
+    PayloadError,
+    PermissionDeniedError,
+    RateLimitError,
+    SignatureVerificationError,
+    WisepopsError,
+)
+from ._records import Contact, Hook, Page, Popup
+from ._version import __version__
+from ._webhooks import SIGNATURE_HEADER, parse_payload, sign, unwrap, verify_signature
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "Client",
+    "Contact",
+    "Hook",
+    "InternalServerError",
+    "NotFoundError",
+    "Page",
+    "PayloadError",
+    "PermissionDeniedError",
+    "Popup",
+    "RateLimitError",
+    "SignatureVerificationError",
+    "WisepopsError",
+    "__version__",
+    "parse_payload",
+    "sign",
+    "unwrap",
+    "verify_signature",
+]
+
+logging.getLogger("wisepops").addHandler(logging.NullHandler())

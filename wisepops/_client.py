@@ -1,0 +1,212 @@
+"""``Client`` and ``AsyncClient``: they send, sleep and close; :mod:`._core` does the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from types import TracebackType
+from typing import Optional, TypeVar
+
+import httpx
+
+from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, TimeoutTypes, resolve_config
+from ._core import Command, RequestSpec, exchange
+from ._operations import Operation
+from ._pagination import PageWalk
+from ._resources import V2, AsyncEmails, AsyncHooks, AsyncV2, Emails, Hooks
+from ._retry import Outcome
+
+T = TypeVar("T")
+
+# Module attributes so that tests can skip the waits.
+_sleep = time.sleep
+_async_sleep = asyncio.sleep
+
+
+class _BaseClient:
+    def __init__(
+        self,
+        api_key: Optional[str],
+        base_url: Optional[str],
+        timeout: TimeoutTypes,
+        max_retries: int,
+    ) -> None:
+        self._config = resolve_config(api_key, base_url, timeout, max_retries)
+
+    @property
+    def base_url(self) -> str:
+        """The API's root, like ``https://app.wisepops.com``."""
+        return self._config.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout of every request."""
+        return self._config.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed request may be sent again."""
+        return self._config.max_retries
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+
+class Client(_BaseClient):
+    """The synchronous client.
+
+    Args:
+        api_key: the website's API key; ``None`` reads ``WISEPOPS_API_KEY``.
+        base_url: ``None`` reads ``WISEPOPS_BASE_URL``, else ``https://app.wisepops.com``.
+        timeout: seconds (connect: at most 5 s) or an ``httpx.Timeout``; applies to every
+            request, also on an ``http_client`` you pass.
+        max_retries: how many times a failed request may be sent again; 0 disables.
+        http_client: an ``httpx.Client`` to send with (proxies, transports, event hooks);
+            the SDK uses it and leaves closing it to you.
+
+    Example::
+
+        with wisepops.Client() as client:
+            for contact in client.emails.iter():
+                print(contact.email)
+    """
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        base_url: Optional[str] = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: Optional[httpx.Client] = None,
+    ) -> None:
+        super().__init__(api_key, base_url, timeout, max_retries)
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise TypeError(
+                f"http_client must be an httpx.Client, got {type(http_client).__name__}"
+            )
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client()
+        self.emails = Emails(self)
+        """api1's collected emails."""
+        self.hooks = Hooks(self)
+        """api1's webhooks."""
+        self.v2 = V2(self)
+        """The current API: contacts, hooks, pop-ups and data privacy."""
+
+    def close(self) -> None:
+        """Close the connections, unless the ``httpx.Client`` was yours."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def _run(self, operation: Operation[T]) -> T:
+        steps = exchange(self._config, operation)
+        command: Command = next(steps)
+        while True:
+            try:
+                command = steps.send(self._perform(command))
+            except StopIteration as done:
+                result: T = done.value
+                return result
+
+    def _perform(self, command: Command) -> Optional[Outcome]:
+        if not isinstance(command, RequestSpec):
+            _sleep(command.seconds)
+            return None
+        try:
+            return self._http.send(command.build(self._http), auth=None)
+        except httpx.RequestError as exc:
+            return exc
+
+    def _iterate(self, walk: PageWalk[T]) -> Iterator[T]:
+        while (operation := walk.next_operation()) is not None:
+            yield from walk.accept(self._run(operation))
+
+
+class AsyncClient(_BaseClient):
+    """The asynchronous client: :class:`Client`'s names, awaited.
+
+    ``iter()`` methods return async iterators. ``http_client`` is an
+    ``httpx.AsyncClient``.
+
+    Example::
+
+        async with wisepops.AsyncClient() as client:
+            async for contact in client.emails.iter():
+                print(contact.email)
+    """
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        base_url: Optional[str] = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: Optional[httpx.AsyncClient] = None,
+    ) -> None:
+        super().__init__(api_key, base_url, timeout, max_retries)
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise TypeError(
+                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
+            )
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.AsyncClient()
+        self.emails = AsyncEmails(self)
+        """api1's collected emails."""
+        self.hooks = AsyncHooks(self)
+        """api1's webhooks."""
+        self.v2 = AsyncV2(self)
+        """The current API: contacts, hooks, pop-ups and data privacy."""
+
+    async def aclose(self) -> None:
+        """Close the connections, unless the ``httpx.AsyncClient`` was yours."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.aclose()
+
+    async def _run(self, operation: Operation[T]) -> T:
+        steps = exchange(self._config, operation)
+        command: Command = next(steps)
+        while True:
+            try:
+                command = steps.send(await self._perform(command))
+            except StopIteration as done:
+                result: T = done.value
+                return result
+
+    async def _perform(self, command: Command) -> Optional[Outcome]:
+        if not isinstance(command, RequestSpec):
+            await _async_sleep(command.seconds)
+            return None
+        try:
+            return await self._http.send(command.build(self._http), auth=None)
+        except httpx.RequestError as exc:
+            return exc
+
+    async def _iterate(self, walk: PageWalk[T]) -> AsyncIterator[T]:
+        while (operation := walk.next_operation()) is not None:
+            for item in walk.accept(await self._run(operation)):
+                yield item

@@ -1,0 +1,235 @@
+"""The request/response cycle written once, without I/O, for both clients.
+
+:func:`exchange` is a generator: it yields a :class:`RequestSpec` to send or a
+:class:`Sleep` to wait, receives the outcome of each send (an ``httpx.Response`` or the
+``httpx.RequestError`` it raised), and returns the operation's value or raises the right
+:mod:`wisepops` error. ``Client`` and ``AsyncClient`` drive it with their own I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Generator, Mapping
+from typing import Any, Callable, Optional, TypeVar, Union
+
+import attrs
+import httpx
+
+from ._config import Config
+from ._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from ._operations import Operation
+from ._retry import Outcome, RetryPolicy, parse_retry_after
+
+T = TypeVar("T")
+
+logger = logging.getLogger("wisepops")
+
+_REDACTED = "[redacted]"
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+@attrs.frozen
+class RequestSpec:
+    """Everything needed to build the ``httpx.Request`` of one attempt."""
+
+    method: str
+    url: str
+    params: Mapping[str, str]
+    headers: Mapping[str, str]
+    content: Optional[bytes]
+    timeout: httpx.Timeout
+
+    def build(self, http: Union[httpx.Client, httpx.AsyncClient]) -> httpx.Request:
+        """The request, with ``http``'s default headers under the SDK's own."""
+        return http.build_request(
+            self.method,
+            self.url,
+            params=self.params,
+            headers=self.headers,
+            content=self.content,
+            timeout=self.timeout,
+        )
+
+
+@attrs.frozen
+class Sleep:
+    """Wait this many seconds before the next attempt."""
+
+    seconds: float
+
+
+Command = Union[RequestSpec, Sleep]
+Exchange = Generator[Command, Optional[Outcome], T]
+
+
+def request_spec(config: Config, operation: Operation[Any]) -> RequestSpec:
+    """The request for ``operation``: absolute URL, auth, User-Agent and JSON body."""
+    headers = config.headers()
+    content = None
+    if operation.json is not None:
+        headers["Content-Type"] = "application/json"
+        content = json.dumps(operation.json, separators=(",", ":")).encode("utf-8")
+    return RequestSpec(
+        method=operation.method,
+        url=config.base_url + operation.path,
+        params=operation.params,
+        headers=headers,
+        content=content,
+        timeout=config.timeout,
+    )
+
+
+def exchange(
+    config: Config,
+    operation: Operation[T],
+    *,
+    jitter: Callable[[], float] = random.random,
+    clock: Callable[[], float] = time.time,
+) -> Exchange[T]:
+    """Send ``operation`` with retries; see the module docstring for the protocol."""
+    policy = RetryPolicy(max_retries=config.max_retries)
+    spec = request_spec(config, operation)
+    retry = 0
+    while True:
+        outcome = yield spec
+        if outcome is None:
+            raise RuntimeError("exchange() must be sent the outcome of each request")
+        if isinstance(outcome, httpx.Response) and outcome.is_success:
+            return _parse_success(config, operation, outcome)
+        delay = policy.delay(operation.method, outcome, retry, jitter=jitter(), now=clock())
+        if delay is None:
+            raise _failure(config, operation, outcome, clock())
+        retry += 1
+        logger.debug(
+            "Retrying %s %s in %.2f s (retry %d of %d) after %s",
+            operation.method,
+            operation.path,
+            delay,
+            retry,
+            config.max_retries,
+            _describe(outcome),
+        )
+        yield Sleep(delay)
+
+
+def _describe(outcome: Outcome) -> str:
+    if isinstance(outcome, httpx.Response):
+        return f"HTTP {outcome.status_code}"
+    return type(outcome).__name__
+
+
+def _parse_success(config: Config, operation: Operation[T], response: httpx.Response) -> T:
+    try:
+        return operation.parse(response.content)
+    except ValueError as exc:  # JSON errors and RecordError are ValueErrors
+        message = (
+            f"{operation.method} {operation.path} returned {response.status_code} "
+            f"with an unexpected body: {exc}"
+        )
+        error = APIResponseValidationError(
+            _scrub(message, config), response=_redacted(response, config)
+        )
+        raise error from None
+
+
+def _failure(config: Config, operation: Operation[Any], outcome: Outcome, now: float) -> Exception:
+    """The error to raise for a final, unsuccessful outcome."""
+    where = f"{operation.method} {operation.path}"
+    if isinstance(outcome, httpx.RequestError):
+        _redact_request(outcome, config)
+        kind = (
+            APITimeoutError if isinstance(outcome, httpx.TimeoutException) else APIConnectionError
+        )
+        error: Exception = kind(
+            _scrub(f"{where} failed: {type(outcome).__name__}: {outcome}", config)
+        )
+        error.__cause__ = outcome
+        return error
+    response = _redacted(outcome, config)
+    body = _decode_error_body(response)
+    status = response.status_code
+    message = f"{where} returned {status} {response.reason_phrase}".rstrip()
+    excerpt = _excerpt(body)
+    if excerpt:
+        message += f": {excerpt}"
+    message = _scrub(message, config)
+    cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
+    if cls is RateLimitError:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
+        return RateLimitError(message, response=response, body=body, retry_after=retry_after)
+    return cls(message, response=response, body=body)
+
+
+def _decode_error_body(response: httpx.Response) -> Any:
+    """JSON when the body parses, else its text, else ``None``: never raises."""
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content)
+    except (ValueError, RecursionError):
+        return response.content.decode("utf-8", errors="replace")
+
+
+_TAGS = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"\s+")
+
+
+def _excerpt(body: Any, limit: int = 200) -> str:
+    """A one-line hint from an error body: its message if JSON, else its text."""
+    if isinstance(body, dict):
+        for key in ("message", "error", "detail"):
+            if isinstance(body.get(key), str):
+                body = body[key]
+                break
+    text = body if isinstance(body, str) else ("" if body is None else json.dumps(body))
+    text = _SPACES.sub(" ", _TAGS.sub(" ", text)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _scrub(message: str, config: Config) -> str:
+    """``message`` without the key, should a server or proxy echo it back."""
+    if len(config.api_key) < 6:  # too short to be a real key, and replacing it would garble
+        return message
+    return message.replace(config.api_key, _REDACTED)
+
+
+def _redacted_request(request: httpx.Request, config: Config) -> httpx.Request:
+    headers = httpx.Headers(request.headers)
+    if "Authorization" in headers:
+        headers["Authorization"] = f'WISEPOPS-API key="{_REDACTED}"'
+    return httpx.Request(request.method, request.url, headers=headers, content=request.content)
+
+
+def _redacted(response: httpx.Response, config: Config) -> httpx.Response:
+    """``response`` whose request no longer carries the key, for errors users may log."""
+    response.request = _redacted_request(response.request, config)
+    return response
+
+
+def _redact_request(error: httpx.RequestError, config: Config) -> None:
+    try:
+        request = error.request
+    except RuntimeError:  # raised before a request was attached
+        return
+    error.request = _redacted_request(request, config)

@@ -1,0 +1,218 @@
+"""Every endpoint as a value: what to send and how to read the answer.
+
+The sync and async clients run the same :class:`Operation` objects; argument mistakes
+are caught here, before anything is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, time, timezone
+from typing import Any, Callable, Generic, Literal, Optional, TypeVar, Union
+from urllib.parse import urlsplit
+
+import attrs
+
+from ._records import (
+    Contact,
+    Hook,
+    Page,
+    Popup,
+    RecordError,
+    contacts_from_json,
+    format_datetime,
+    json_type,
+    popups_from_json,
+)
+
+T = TypeVar("T")
+
+DateLike = Union[datetime, date, str]
+HookEvent = Literal["email", "phone", "survey"]
+
+API1_PAGE_SIZE = 100
+API2_MAX_PAGE_SIZE = 1000
+API2_EVENTS = ("email", "phone", "survey")
+
+_PHONE = re.compile(r"\+[1-9][0-9]{5,14}")
+
+
+@attrs.frozen
+class Operation(Generic[T]):
+    """One API call: method, path, query and JSON body, and the parser of a 2xx body."""
+
+    method: str
+    path: str
+    parse: Callable[[bytes], T]
+    params: Mapping[str, str] = attrs.field(factory=dict)
+    json: Optional[Mapping[str, Any]] = None
+
+
+def decode_json(content: bytes) -> Any:
+    """Decode a JSON body; ``ValueError`` on anything else, deep nesting included."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+
+
+def _ignore_body(content: bytes) -> None:
+    return None
+
+
+def _int_member(content: bytes, key: str) -> int:
+    """The integer ``key`` of a JSON object body, like ``{"id": 42}``."""
+    answer = decode_json(content)
+    if type(answer) is not dict:
+        raise RecordError(f"expected a JSON object, got {json_type(answer)}")
+    value = answer.get(key)
+    if type(value) is not int:
+        raise RecordError(f"{key!r} must be an integer, got {json_type(value)}")
+    return value
+
+
+# --- argument checks ---------------------------------------------------------------------
+
+
+def _collected_after(value: Optional[DateLike]) -> Optional[str]:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return format_datetime(datetime.combine(value, time(), tzinfo=timezone.utc))
+    raise TypeError(
+        f"collected_after must be a datetime, a date or a str, got {type(value).__name__}"
+    )
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be 1 or more, got {value}")
+    return value
+
+
+def _target_url(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"target_url must be a str, got {type(value).__name__}")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or value != value.strip():
+        raise ValueError(f"target_url must be an absolute http(s) URL, got {value!r}")
+    return value
+
+
+def _query(**params: Optional[object]) -> dict[str, str]:
+    """Query parameters as strings; ``None`` means "not sent", never "sent empty"."""
+    return {name: str(value) for name, value in params.items() if value is not None}
+
+
+# --- contacts ----------------------------------------------------------------------------
+
+
+def _contacts_page(page: int, page_size: int) -> Callable[[bytes], Page[Contact]]:
+    def parse(content: bytes) -> Page[Contact]:
+        items = tuple(contacts_from_json(decode_json(content)))
+        return Page(items=items, page=page, page_size=page_size)
+
+    return parse
+
+
+def list_emails(
+    collected_after: Optional[DateLike], wisepop_id: Optional[int], page: int
+) -> Operation[Page[Contact]]:
+    """``GET /api1/emails``: one page of at most 100 collected emails, oldest first."""
+    page = _positive_int("page", page)
+    wisepop_id = None if wisepop_id is None else _positive_int("wisepop_id", wisepop_id)
+    return Operation(
+        "GET",
+        "/api1/emails",
+        _contacts_page(page, API1_PAGE_SIZE),
+        _query(page=page, collected_after=_collected_after(collected_after), wisepop_id=wisepop_id),
+    )
+
+
+def list_contacts(
+    collected_after: Optional[DateLike], wisepop_id: Optional[int], page_size: int, page: int
+) -> Operation[Page[Contact]]:
+    """``GET /api2/contacts``: one page of 1 to 1,000 contacts, oldest first."""
+    page = _positive_int("page", page)
+    page_size = _positive_int("page_size", page_size)
+    if page_size > API2_MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be at most {API2_MAX_PAGE_SIZE}, got {page_size}")
+    wisepop_id = None if wisepop_id is None else _positive_int("wisepop_id", wisepop_id)
+    return Operation(
+        "GET",
+        "/api2/contacts",
+        _contacts_page(page, page_size),
+        _query(
+            page=page,
+            page_size=page_size,
+            collected_after=_collected_after(collected_after),
+            wisepop_id=wisepop_id,
+        ),
+    )
+
+
+# --- hooks -------------------------------------------------------------------------------
+
+
+def create_hook(
+    api: Literal["api1", "api2"], target_url: str, event: str, wisepop_id: Optional[int]
+) -> Operation[Hook]:
+    """``POST /apiN/hooks``: subscribe ``target_url`` to new records of ``event``."""
+    target_url = _target_url(target_url)
+    allowed = API2_EVENTS if api == "api2" else ("email",)
+    if event not in allowed:
+        raise ValueError(f"event must be one of {', '.join(allowed)} on {api}, got {event!r}")
+    wisepop_id = None if wisepop_id is None else _positive_int("wisepop_id", wisepop_id)
+    body: dict[str, Any] = {"event": event, "target_url": target_url}
+    if wisepop_id is not None:
+        body["wisepop_id"] = wisepop_id
+
+    def parse(content: bytes) -> Hook:
+        hook_id = _int_member(content, "id")
+        return Hook(id=hook_id, target_url=target_url, event=event, wisepop_id=wisepop_id)
+
+    return Operation("POST", f"/{api}/hooks", parse, json=body)
+
+
+def delete_hook(api: Literal["api1", "api2"], hook_id: int) -> Operation[None]:
+    """``DELETE /apiN/hooks?hook_id=N``."""
+    hook_id = _positive_int("hook_id", hook_id)
+    return Operation("DELETE", f"/{api}/hooks", _ignore_body, _query(hook_id=hook_id))
+
+
+# --- pop-ups and data privacy ------------------------------------------------------------
+
+
+def list_popups() -> Operation[list[Popup]]:
+    """``GET /api2/wisepops``: every pop-up with its metrics."""
+    return Operation(
+        "GET", "/api2/wisepops", lambda content: popups_from_json(decode_json(content))
+    )
+
+
+def delete_personal_data(email: Optional[str], phone: Optional[str]) -> Operation[int]:
+    """``DELETE /api2/data-privacy``: erase and suppress every record of a person."""
+    if email is None and phone is None:
+        raise ValueError("give an email, a phone number or both")
+    body: dict[str, str] = {}
+    if email is not None:
+        if not isinstance(email, str) or "@" not in email or email != email.strip():
+            raise ValueError(f"email must be an email address, got {email!r}")
+        body["email"] = email
+    if phone is not None:
+        if not isinstance(phone, str) or not _PHONE.fullmatch(phone):
+            raise ValueError(
+                f"phone must be in international form, '+' then digits with no spaces "
+                f"(like +14155552671), got {phone!r}"
+            )
+        body["phone"] = phone
+
+    return Operation(
+        "DELETE", "/api2/data-privacy", lambda content: _int_member(content, "deleted"), json=body
+    )

@@ -1,0 +1,150 @@
+"""Checking and decoding webhook deliveries: pure functions, no network, no framework.
+
+WisePops signs each delivery with ``X-Wisepops-Signature``: the lowercase hex
+HMAC-SHA256 of the raw request body, keyed by the website's API key.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Sequence
+from typing import Any, Optional, Union
+
+from ._errors import PayloadError, SignatureVerificationError
+from ._records import Contact, RecordError, contact_from_json, json_type
+
+__all__ = ["SIGNATURE_HEADER", "parse_payload", "sign", "unwrap", "verify_signature"]
+
+SIGNATURE_HEADER = "X-Wisepops-Signature"
+"""The request header that carries the signature."""
+
+Body = Union[bytes, bytearray, memoryview, str]
+Keys = Union[str, Sequence[str]]
+
+_SIGNATURE_LENGTH = 64  # hex characters of a SHA-256 digest
+
+
+def _body_bytes(body: Body) -> bytes:
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    raise TypeError(f"body must be bytes or str, got {type(body).__name__}")
+
+
+def _key_bytes(api_keys: Keys) -> list[bytes]:
+    keys = [api_keys] if isinstance(api_keys, str) else list(api_keys)
+    if not keys:
+        raise ValueError("api_key must be a key, or a non-empty sequence of keys")
+    for key in keys:
+        if not isinstance(key, str):
+            raise TypeError(f"api_key must be a str, got {type(key).__name__}")
+        if not key:
+            raise ValueError("api_key must not be empty")
+    return [key.encode("utf-8") for key in keys]
+
+
+def sign(body: Body, api_key: str) -> str:
+    """The ``X-Wisepops-Signature`` WisePops would send for ``body``: lowercase hex.
+
+    Example::
+
+        headers = {wisepops.SIGNATURE_HEADER: wisepops.sign(body, api_key)}
+    """
+    if not isinstance(api_key, str):
+        raise TypeError(f"api_key must be a str, got {type(api_key).__name__}")
+    (key,) = _key_bytes(api_key)
+    return hmac.digest(key, _body_bytes(body), "sha256").hex()
+
+
+def verify_signature(body: Body, header: Optional[str], api_key: Keys) -> bool:
+    """Whether ``header`` is the signature of the exact bytes ``body`` under ``api_key``.
+
+    ``api_key`` may be a sequence of keys while you rotate them: any match is enough.
+    The comparison is constant-time, on bytes; case and surrounding spaces of the header
+    are ignored. Any header value (``None``, empty, garbage) gives ``False``, never an
+    exception; an empty key raises ``ValueError``, as it is a bug in the caller.
+
+    Example::
+
+        if not wisepops.verify_signature(request.body, request.headers.get(
+                wisepops.SIGNATURE_HEADER), api_key):
+            return HttpResponse(status=401)
+    """
+    keys = _key_bytes(api_key)
+    data = _body_bytes(body)
+    if isinstance(header, (bytes, bytearray)):
+        header = header.decode("latin-1")
+    if not isinstance(header, str):
+        return False
+    header = header.strip()
+    if len(header) != _SIGNATURE_LENGTH or not header.isascii():
+        return False
+    given = header.lower().encode("ascii")
+    matched = False
+    for key in keys:  # no early exit: the time taken does not tell which key matched
+        expected = hmac.digest(key, data, "sha256").hex().encode("ascii")
+        matched |= hmac.compare_digest(expected, given)
+    return matched
+
+
+def parse_payload(body: Body) -> list[Contact]:
+    """Decode a delivery into contacts: a JSON array of records, or one record object.
+
+    Both record shapes are read (api1's ``email`` and ``other_fields``, api2's ``fields``
+    and ``form_session``). Anything that is not valid records raises
+    :class:`~wisepops.PayloadError` naming the record index and the key.
+
+    Example::
+
+        for contact in wisepops.parse_payload(request.body):
+            queue.put(contact)
+    """
+    value = _decode(body)
+    try:
+        if type(value) is list:
+            return [contact_from_json(record, index) for index, record in enumerate(value)]
+        if type(value) is dict:
+            return [contact_from_json(value, 0)]
+    except RecordError as exc:
+        raise PayloadError(str(exc)) from None
+    raise PayloadError(f"expected a JSON array of records or one record, got {json_type(value)}")
+
+
+def _decode(body: Body) -> Any:
+    try:
+        text = body if isinstance(body, str) else _body_bytes(body).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PayloadError(f"the body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise PayloadError("the body is not valid records: its JSON is nested too deeply") from None
+    except ValueError as exc:  # an integer with thousands of digits, for instance
+        raise PayloadError(f"the body is not valid JSON: {exc}") from None
+
+
+def unwrap(body: Body, header: Optional[str], api_key: Keys) -> list[Contact]:
+    """Verify the signature, then parse: the one call a receiver needs.
+
+    Raises :class:`~wisepops.SignatureVerificationError` (answer 401) when the header is
+    missing or wrong, :class:`~wisepops.PayloadError` (answer 400) when the signed body
+    is not valid records.
+
+    Example::
+
+        contacts = wisepops.unwrap(
+            request.get_data(), request.headers.get(wisepops.SIGNATURE_HEADER), api_key
+        )
+    """
+    if not header:
+        raise SignatureVerificationError(f"the {SIGNATURE_HEADER} header is missing")
+    if not verify_signature(body, header, api_key):
+        raise SignatureVerificationError(
+            f"the {SIGNATURE_HEADER} header does not match the body: check the API key, "
+            "and that the raw body is verified, not re-serialised JSON"
+        )
+    return parse_payload(body)
