@@ -1,0 +1,38 @@
+"""Run the same call on ``Client`` and ``AsyncClient``, so every test covers both."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Callable
+
+import wisepops
+
+from .conftest import API_KEY
+
+KINDS = ("sync", "async")
+
+
+def call(kind: str, action: Callable[[Any], Any], **options: Any) -> Any:
+    """``action(client)`` on a fresh client of ``kind``; iterators are drained to lists.
+
+    ``action`` gets a :class:`wisepops.Client` or :class:`wisepops.AsyncClient`: the
+    same expression works on both, since they share their names.
+    """
+    options.setdefault("api_key", API_KEY)
+    if kind == "sync":
+        with wisepops.Client(**options) as client:
+            result = action(client)
+            return list(result) if isinstance(result, Iterator) else result
+
+    async def main() -> Any:
+        async with wisepops.AsyncClient(**options) as client:
+            result = action(client)
+            if inspect.isawaitable(result):
+                return await result
+            if isinstance(result, AsyncIterator):
+                return [item async for item in result]
+            return result
+
+    return asyncio.run(main())

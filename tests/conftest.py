@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import wisepops._client
+
+API_KEY = "0123456789abcdef0123456789abcdef"
+BASE_URL = "https://app.wisepops.com"
+
+
+def record(n: int = 0, **overrides: Any) -> dict[str, Any]:
+    """An api1 record, as /api1/emails and api1 webhooks send it."""
+    value: dict[str, Any] = {
+        "collected_at": f"2024-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}.123Z",
+        "email": f"user{n}@example.com",
+        "wisepop_id": 12345,
+        "ip": "127.0.0.1",
+        "country_code": "US",
+        "other_fields": {"City": "New York"},
+    }
+    value.update(overrides)
+    return value
+
+
+def records(start: int, count: int) -> list[dict[str, Any]]:
+    return [record(n) for n in range(start, start + count)]
+
+
+@pytest.fixture(autouse=True)
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The clients' waits between retries, recorded instead of slept."""
+    waited: list[float] = []
+
+    async def async_sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(wisepops._client, "_sleep", waited.append)
+    monkeypatch.setattr(wisepops._client, "_async_sleep", async_sleep)
+    return waited
+
+
+@pytest.fixture(autouse=True)
+def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own key or base URL must not leak into the tests."""
+    monkeypatch.delenv("WISEPOPS_API_KEY", raising=False)
+    monkeypatch.delenv("WISEPOPS_BASE_URL", raising=False)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def signature_vectors() -> list[dict[str, str]]:
+    """Bodies, keys and the signatures PHP's hash_hmac computes (copied from shared/)."""
+    vectors: list[dict[str, str]] = json.loads(
+        (Path(__file__).parent / "data" / "signature-vectors.json").read_text("utf-8")
+    )
+    return vectors

@@ -1,0 +1,53 @@
+"""The shared request cycle, driven by hand: what both clients rely on, without I/O."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from wisepops import _operations as ops
+from wisepops._config import resolve_config
+from wisepops._core import RequestSpec, Sleep, exchange
+
+from .conftest import API_KEY
+
+CONFIG = resolve_config(API_KEY, "https://app.wisepops.com", 30.0, 2)
+REQUEST = httpx.Request("GET", "https://app.wisepops.com/api1/emails")
+
+
+def test_a_success_is_one_request_and_the_parsed_value() -> None:
+    steps = exchange(CONFIG, ops.list_emails(None, None, 1))
+    spec = next(steps)
+    assert isinstance(spec, RequestSpec)
+    assert (spec.method, spec.url, dict(spec.params)) == (
+        "GET",
+        "https://app.wisepops.com/api1/emails",
+        {"page": "1"},
+    )
+    assert spec.content is None
+    with pytest.raises(StopIteration) as done:
+        steps.send(httpx.Response(200, json=[], request=REQUEST))
+    assert done.value.value.items == ()
+
+
+def test_a_retry_is_a_sleep_then_the_same_request() -> None:
+    steps = exchange(CONFIG, ops.list_emails(None, None, 1), jitter=lambda: 0.0)
+    first = next(steps)
+    assert steps.send(httpx.Response(503, request=REQUEST)) == Sleep(0.5)
+    assert steps.send(None) == first
+    assert steps.send(httpx.Response(503, request=REQUEST)) == Sleep(1.0)
+    assert steps.send(None) == first
+
+
+def test_a_json_body_is_compact_utf8_with_its_content_type() -> None:
+    spec = next(exchange(CONFIG, ops.create_hook("api1", "https://é.example/h", "email", None)))
+    assert isinstance(spec, RequestSpec)
+    assert spec.headers["Content-Type"] == "application/json"
+    assert spec.content == b'{"event":"email","target_url":"https://\\u00e9.example/h"}'
+
+
+def test_the_driver_must_send_outcomes() -> None:
+    steps = exchange(CONFIG, ops.list_emails(None, None, 1))
+    next(steps)
+    with pytest.raises(RuntimeError, match="outcome"):
+        steps.send(None)

@@ -1,0 +1,209 @@
+"""Retry sequences through both clients: attempts, waits, the POST rule."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+import respx
+
+import wisepops
+
+from .clients import KINDS, call
+from .conftest import API_KEY, BASE_URL
+
+
+def fail_then_succeed(*failures: httpx.Response | Exception) -> list[httpx.Response | Exception]:
+    return [*failures, httpx.Response(200, json=[])]
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+@pytest.mark.parametrize("kind", KINDS)
+def test_get_is_retried_then_succeeds(kind: str, status: int, sleeps: list[float]) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        route = mock.get("/api1/emails").mock(
+            side_effect=fail_then_succeed(httpx.Response(status), httpx.Response(status))
+        )
+        page = call(kind, lambda c: c.emails.list())
+    assert len(page) == 0
+    assert route.call_count == 3
+    assert len(sleeps) == 2
+    assert 0.375 <= sleeps[0] <= 0.5
+    assert 0.75 <= sleeps[1] <= 1.0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_retries_stop_after_max_retries(kind: str, sleeps: list[float]) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        route = mock.get("/api1/emails").respond(503)
+        with pytest.raises(wisepops.InternalServerError):
+            call(kind, lambda c: c.emails.list(), max_retries=3)
+    assert route.call_count == 4
+    assert len(sleeps) == 3
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_max_retries_zero_sends_once(kind: str, sleeps: list[float]) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        route = mock.get("/api1/emails").respond(503)
+        with pytest.raises(wisepops.InternalServerError):
+            call(kind, lambda c: c.emails.list(), max_retries=0)
+    assert route.call_count == 1
+    assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    "error", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.ReadError("reset")]
+)
+@pytest.mark.parametrize("kind", KINDS)
+def test_get_is_retried_on_transport_errors(kind: str, error: Exception) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        route = mock.get("/api1/emails").mock(side_effect=fail_then_succeed(error))
+        call(kind, lambda c: c.emails.list())
+    assert route.call_count == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_delete_is_retried(kind: str) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        route = mock.delete("/api1/hooks").mock(
+            side_effect=[httpx.ReadTimeout("slow"), httpx.Response(500), httpx.Response(200)]
+        )
+        call(kind, lambda c: c.hooks.delete(42))
+    assert route.call_count == 3
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ReadTimeout("slow"),
+        httpx.ReadError("reset"),
+        httpx.Response(500),
+        httpx.Response(502),
+        httpx.Response(504),
+    ],
+)
+@pytest.mark.parametrize("kind", KINDS)
+def test_post_is_not_retried_where_the_server_may_have_acted(
+    kind: str, failure: httpx.Response | Exception
+) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        route = mock.post("/api1/hooks").mock(
+            side_effect=[failure, httpx.Response(200, json={"id": 1})]
+        )
+        with pytest.raises(wisepops.APIError):
+            call(kind, lambda c: c.hooks.create("https://example.com/hook"))
+    assert route.call_count == 1  # a second call could create a second hook
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ConnectTimeout("slow"),
+        httpx.Response(429),
+        httpx.Response(503),
+    ],
+)
+@pytest.mark.parametrize("kind", KINDS)
+def test_post_is_retried_where_the_server_cannot_have_acted(
+    kind: str, failure: httpx.Response | Exception
+) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        route = mock.post("/api1/hooks").mock(
+            side_effect=[failure, httpx.Response(200, json={"id": 9})]
+        )
+        hook = call(kind, lambda c: c.hooks.create("https://example.com/hook"))
+    assert hook.id == 9
+    assert route.call_count == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_retry_after_seconds_is_waited(kind: str, sleeps: list[float]) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").mock(
+            side_effect=fail_then_succeed(httpx.Response(429, headers={"Retry-After": "12"}))
+        )
+        call(kind, lambda c: c.emails.list())
+    assert sleeps == [12.0]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_retry_after_as_an_http_date_is_waited(kind: str, sleeps: list[float]) -> None:
+    import time
+    from email.utils import formatdate
+
+    in_20_s = formatdate(time.time() + 20, usegmt=True)
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").mock(
+            side_effect=fail_then_succeed(httpx.Response(503, headers={"Retry-After": in_20_s}))
+        )
+        call(kind, lambda c: c.emails.list())
+    assert len(sleeps) == 1
+    assert 17 <= sleeps[0] <= 20
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_long_retry_after_is_not_waited_out(kind: str, sleeps: list[float]) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        route = mock.get("/api1/emails").respond(429, headers={"Retry-After": "3600"})
+        with pytest.raises(wisepops.RateLimitError) as caught:
+            call(kind, lambda c: c.emails.list())
+    assert caught.value.retry_after == 3600.0
+    assert route.call_count == 1
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_rate_limit_after_retries_carries_retry_after(kind: str) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").respond(429, headers={"Retry-After": "2"})
+        with pytest.raises(wisepops.RateLimitError) as caught:
+            call(kind, lambda c: c.emails.list())
+    assert caught.value.retry_after == 2.0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_rate_limit_without_retry_after(kind: str) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").respond(429)
+        with pytest.raises(wisepops.RateLimitError) as caught:
+            call(kind, lambda c: c.emails.list(), max_retries=0)
+    assert caught.value.retry_after is None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_retry_is_logged_at_debug_without_the_key(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="wisepops")
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").mock(side_effect=fail_then_succeed(httpx.Response(503)))
+        call(kind, lambda c: c.emails.list())
+    retries = [r for r in caplog.records if r.name == "wisepops"]
+    assert len(retries) == 1
+    assert retries[0].levelno == logging.DEBUG
+    assert "Retrying GET /api1/emails in" in retries[0].getMessage()
+    assert "(retry 1 of 2) after HTTP 503" in retries[0].getMessage()
+    assert API_KEY not in caplog.text
+
+
+def test_the_library_is_silent_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").mock(side_effect=fail_then_succeed(httpx.Response(503)))
+        call("sync", lambda c: c.emails.list())
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_iteration_retries_a_failed_page_without_gaps_or_duplicates(kind: str) -> None:
+    from .conftest import records
+
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails", params={"page": "1"}).respond(json=records(0, 100))
+        mock.get("/api1/emails", params={"page": "2"}).mock(
+            side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200, json=records(100, 3))]
+        )
+        contacts = call(kind, lambda c: c.emails.iter())
+    assert [c.email for c in contacts] == [f"user{n}@example.com" for n in range(103)]

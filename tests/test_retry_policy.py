@@ -1,0 +1,112 @@
+"""The retry decision as plain functions: no network, no clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from wisepops._retry import RetryPolicy, is_retryable, parse_retry_after
+
+NOW = 1_700_000_000.0
+POLICY = RetryPolicy(max_retries=10)
+
+
+def response(status: int, **headers: str) -> httpx.Response:
+    return httpx.Response(status, headers=headers)
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_idempotent_methods_retry_these_statuses(method: str, status: int) -> None:
+    assert is_retryable(method, response(status))
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 302])
+@pytest.mark.parametrize("method", ["GET", "DELETE", "POST"])
+def test_client_errors_are_never_retried(method: str, status: int) -> None:
+    assert not is_retryable(method, response(status))
+
+
+@pytest.mark.parametrize(
+    ("status", "retried"),
+    [(429, True), (503, True), (500, False), (502, False), (504, False), (408, False)],
+)
+def test_post_is_retried_only_where_the_server_did_not_act(status: int, retried: bool) -> None:
+    assert is_retryable("POST", response(status)) is retried
+
+
+REQUEST = httpx.Request("GET", "https://app.wisepops.com/")
+
+
+@pytest.mark.parametrize(
+    ("error", "get", "post"),
+    [
+        (httpx.ConnectError("refused", request=REQUEST), True, True),
+        (httpx.ConnectTimeout("slow", request=REQUEST), True, True),
+        (httpx.PoolTimeout("busy", request=REQUEST), True, True),
+        (httpx.ReadTimeout("slow", request=REQUEST), True, False),
+        (httpx.WriteTimeout("slow", request=REQUEST), True, False),
+        (httpx.ReadError("reset", request=REQUEST), True, False),
+        (httpx.RemoteProtocolError("closed", request=REQUEST), True, False),
+        (httpx.DecodingError("bad gzip", request=REQUEST), False, False),
+        (httpx.TooManyRedirects("loop", request=REQUEST), False, False),
+    ],
+)
+def test_transport_errors(error: httpx.RequestError, get: bool, post: bool) -> None:
+    assert is_retryable("GET", error) is get
+    assert is_retryable("DELETE", error) is get
+    assert is_retryable("POST", error) is post
+
+
+def test_backoff_doubles_from_half_a_second_with_jitter_and_a_cap() -> None:
+    assert [POLICY.backoff(n, 0.0) for n in range(7)] == [0.5, 1, 2, 4, 8, 8, 8]
+    assert POLICY.backoff(0, 0.999) == pytest.approx(0.375, abs=0.001)
+    assert 0.375 < POLICY.backoff(0, 0.5) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("5", 5.0),
+        (" 0 ", 0.0),
+        ("1.5", 1.5),
+        (format_datetime(datetime.fromtimestamp(NOW + 30, timezone.utc), usegmt=True), 30.0),
+        (format_datetime(datetime.fromtimestamp(NOW - 30, timezone.utc), usegmt=True), 0.0),
+        ("Wed, 21 Oct 2015 07:28:00 -0000", 0.0),
+        ("soon", None),
+        ("-5", None),
+        ("1e9", None),
+        ("", None),
+        ("Mon, 99 Foo 2015 99:99:99 GMT", None),
+        (None, None),
+    ],
+)
+def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header, NOW) == seconds
+
+
+def test_delay_prefers_a_short_retry_after_over_backoff() -> None:
+    assert POLICY.delay("GET", response(429, **{"Retry-After": "7"}), 0, jitter=0, now=NOW) == 7
+    assert POLICY.delay("GET", response(503), 2, jitter=0, now=NOW) == 2.0
+
+
+def test_delay_gives_up_on_a_retry_after_beyond_a_minute() -> None:
+    assert POLICY.delay("GET", response(429, **{"Retry-After": "60"}), 0, jitter=0, now=NOW) == 60
+    assert POLICY.delay("GET", response(429, **{"Retry-After": "61"}), 0, jitter=0, now=NOW) is None
+    assert (
+        POLICY.delay("GET", response(429, **{"Retry-After": "3600"}), 0, jitter=0, now=NOW) is None
+    )
+
+
+def test_delay_uses_backoff_when_retry_after_is_garbage() -> None:
+    assert POLICY.delay("GET", response(429, **{"Retry-After": "x"}), 1, jitter=0, now=NOW) == 1.0
+
+
+def test_delay_gives_up_when_retries_are_spent() -> None:
+    policy = RetryPolicy(max_retries=2)
+    assert policy.delay("GET", response(503), 1, jitter=0, now=NOW) == 1.0
+    assert policy.delay("GET", response(503), 2, jitter=0, now=NOW) is None
+    assert RetryPolicy(max_retries=0).delay("GET", response(503), 0, jitter=0, now=NOW) is None

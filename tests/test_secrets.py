@@ -1,0 +1,60 @@
+"""The API key never appears in a repr, an error message, an error's request or a log."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+import httpx
+import pytest
+import respx
+
+import wisepops
+
+from .clients import KINDS, call
+from .conftest import API_KEY, BASE_URL
+
+
+@pytest.mark.parametrize("cls", [wisepops.Client, wisepops.AsyncClient])
+def test_client_repr_hides_the_key(cls: type[wisepops.Client]) -> None:
+    client = cls(API_KEY)
+    assert API_KEY not in repr(client)
+    assert API_KEY not in repr(client._config)
+    assert repr(client) == f"{cls.__name__}(base_url='https://app.wisepops.com')"
+
+
+FAILURES = [
+    httpx.Response(401, json={"message": f"invalid key {API_KEY}"}),
+    httpx.Response(500, text=f"<html>debug: Authorization: {API_KEY}</html>"),
+    httpx.Response(200, text=f"not json {API_KEY}"),
+    httpx.ConnectError("refused"),
+    httpx.ReadTimeout("slow"),
+]
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_errors_expose_no_key(
+    kind: str, failure: httpx.Response | Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").mock(side_effect=[failure] * 3)
+        with pytest.raises(wisepops.APIError) as caught:
+            call(kind, lambda c: c.emails.list())
+    error = caught.value
+    assert API_KEY not in str(error)
+    assert API_KEY not in repr(error)
+    assert API_KEY not in "".join(
+        traceback.format_exception(type(error), error, error.__traceback__)
+    )
+    exposed = []
+    response = getattr(error, "response", None)
+    if response is not None:
+        exposed.append(response.request)
+    if isinstance(error.__cause__, httpx.RequestError):
+        exposed.append(error.__cause__.request)
+    for request in exposed:
+        assert API_KEY not in str(request.headers.raw)
+        assert request.headers["Authorization"] == 'WISEPOPS-API key="[redacted]"'
+    assert API_KEY not in caplog.text
