@@ -5,29 +5,36 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import wisepops
+from wisepops.testing import FakeWisepops
 
 from .conftest import API_KEY
 
 KINDS = ("sync", "async")
 
 
-def call(kind: str, action: Callable[[Any], Any], **options: Any) -> Any:
+def call(
+    kind: str, action: Callable[[Any], Any], fake: Optional[FakeWisepops] = None, **options: Any
+) -> Any:
     """``action(client)`` on a fresh client of ``kind``; iterators are drained to lists.
 
     ``action`` gets a :class:`wisepops.Client` or :class:`wisepops.AsyncClient`: the
-    same expression works on both, since they share their names.
+    same expression works on both, since they share their names. With ``fake``, the
+    client is one of ``fake.client()`` / ``fake.async_client()``.
     """
-    options.setdefault("api_key", API_KEY)
+    if fake is None:
+        options.setdefault("api_key", API_KEY)
     if kind == "sync":
-        with wisepops.Client(**options) as client:
+        sync_client = fake.client(**options) if fake else wisepops.Client(**options)
+        with sync_client as client:
             result = action(client)
             return list(result) if isinstance(result, Iterator) else result
 
     async def main() -> Any:
-        async with wisepops.AsyncClient(**options) as client:
+        async_client = fake.async_client(**options) if fake else wisepops.AsyncClient(**options)
+        async with async_client as client:
             result = action(client)
             if inspect.isawaitable(result):
                 return await result

@@ -1,0 +1,334 @@
+"""wisepops.testing.FakeWisepops: what users test their integrations against."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+
+import wisepops
+from wisepops.testing import FakeWisepops
+
+from .clients import KINDS, call
+
+T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def filled(count: int, **kwargs: Any) -> FakeWisepops:
+    fake = FakeWisepops()
+    for n in range(count):
+        fake.collect(
+            email=f"u{n}@example.com",
+            wisepop_id=1 + n % 2,
+            fields={"City": "Paris"},
+            collected_at=T0 + timedelta(seconds=n),
+            **kwargs,
+        )
+    return fake
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_api1_listing_pages_by_100_oldest_first(kind: str) -> None:
+    fake = filled(250)
+    contacts = call(kind, lambda c: c.emails.iter(), fake=fake)
+    assert [c.email for c in contacts] == [f"u{n}@example.com" for n in range(250)]
+    pages = [r.url.params["page"] for r in fake.requests]
+    assert pages == ["1", "2", "3"]
+    assert contacts[0].fields == {"City": "Paris"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_filters_collected_after_strictly_and_wisepop_id(kind: str) -> None:
+    fake = filled(10)
+    after = T0 + timedelta(seconds=3)
+    contacts = call(
+        kind, lambda c: c.v2.contacts.list(collected_after=after, wisepop_id=2), fake=fake
+    )
+    assert [c.email for c in contacts] == ["u5@example.com", "u7@example.com", "u9@example.com"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_api2_pages_by_page_size_and_puts_the_email_in_fields(kind: str) -> None:
+    fake = filled(25)
+    page = call(kind, lambda c: c.v2.contacts.list(page_size=10, page=3), fake=fake)
+    assert [c.email for c in page] == [f"u{n}@example.com" for n in range(20, 25)]
+    assert page.items[0].fields == {"City": "Paris", "email": "u20@example.com"}
+    assert not page.has_next
+
+
+def test_the_contact_collect_returns_is_the_one_the_api_lists() -> None:
+    fake = FakeWisepops()
+    contact = fake.collect(email="a@example.com", fields={"x": "1"}, form_session="s1")
+    with fake.client() as client:
+        (listed,) = client.v2.contacts.list()
+    assert listed.dedupe_key == contact.dedupe_key
+    assert listed.collected_at == contact.collected_at
+    assert contact.collected_at.microsecond % 1000 == 0
+
+
+def test_collected_at_defaults_to_now_and_stays_in_order() -> None:
+    fake = FakeWisepops()
+    first = fake.collect(email="a@example.com")
+    second = fake.collect(email="b@example.com")
+    assert second.collected_at > first.collected_at
+    assert abs(datetime.now(timezone.utc) - first.collected_at) < timedelta(seconds=5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_wrong_key_gets_401(kind: str) -> None:
+    fake = filled(1)
+    with pytest.raises(wisepops.AuthenticationError):
+        call(kind, lambda c: c.emails.list(), fake=fake, api_key="wrong-key")
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api2/contacts?page_size=5000", 400),
+        ("/api2/contacts?page=0", 400),
+        ("/api1/emails?collected_after=yesterday", 400),
+        ("/api1/emails?wisepop_id=abc", 400),
+        ("/api1/hooks?hook_id=1", 405),
+        ("/api9/nothing", 404),
+    ],
+)
+def test_invalid_parameters_get_400(url: str, status: int) -> None:
+    fake = FakeWisepops()
+    with httpx.Client(transport=fake.transport(), base_url="https://fake.test") as http:
+        response = http.get(url, headers={"Authorization": 'WISEPOPS-API key="test_key"'})
+    assert response.status_code == status
+    assert "message" in response.json()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_hooks_are_created_and_deleted(kind: str) -> None:
+    fake = FakeWisepops()
+
+    def create_two(client: Any) -> Any:
+        if isinstance(client, wisepops.Client):
+            return [
+                client.hooks.create("https://a.example/h"),
+                client.v2.hooks.create("https://b.example/h", event="phone", wisepop_id=2),
+            ]
+
+        async def both() -> Any:
+            return [
+                await client.hooks.create("https://a.example/h"),
+                await client.v2.hooks.create("https://b.example/h", event="phone", wisepop_id=2),
+            ]
+
+        return both()
+
+    first, second = call(kind, create_two, fake=fake)
+    assert fake.hooks == [first, second]
+    call(kind, lambda c: c.hooks.delete(first.id), fake=fake)
+    assert fake.hooks == [second]
+    with pytest.raises(wisepops.NotFoundError):
+        call(kind, lambda c: c.hooks.delete(first.id), fake=fake)
+
+
+def test_collect_queues_a_delivery_signed_like_wisepops_for_each_matching_hook() -> None:
+    fake = FakeWisepops(api_key="site-key")
+    with fake.client() as client:
+        api1 = client.hooks.create("https://a.example/h")
+        api2 = client.v2.hooks.create("https://b.example/h", wisepop_id=7)
+        client.v2.hooks.create("https://c.example/phone", event="phone")
+    fake.collect(email="jane@example.com", wisepop_id=7, fields={"Site": "https://x.example/"})
+    fake.collect(email="other@example.com", wisepop_id=8)
+    deliveries = fake.deliveries
+    assert [(d.hook_id, d.target_url) for d in deliveries] == [
+        (api1.id, "https://a.example/h"),
+        (api2.id, "https://b.example/h"),
+        (api1.id, "https://a.example/h"),
+    ]
+    for delivery in deliveries:
+        signature = delivery.headers[wisepops.SIGNATURE_HEADER]
+        assert wisepops.verify_signature(delivery.body, signature, "site-key")
+    assert b"https:\\/\\/x.example\\/" in deliveries[0].body  # PHP escapes slashes
+    (api1_record,) = json.loads(deliveries[0].body)
+    (api2_record,) = json.loads(deliveries[1].body)
+    assert api1_record["email"] == "jane@example.com"
+    assert "other_fields" in api1_record
+    assert api2_record["fields"]["email"] == "jane@example.com"
+    assert wisepops.parse_payload(deliveries[1].body)[0].email == "jane@example.com"
+
+
+def test_phone_and_survey_records_go_to_their_hooks() -> None:
+    fake = FakeWisepops()
+    with fake.client() as client:
+        phone = client.v2.hooks.create("https://a.example/phone", event="phone")
+        survey = client.v2.hooks.create("https://a.example/survey", event="survey")
+    fake.collect(fields={"phone": "+33612345678"})
+    fake.collect(fields={"Q1": "yes"})
+    assert [d.hook_id for d in fake.deliveries] == [phone.id, survey.id]
+
+
+def test_an_empty_fields_object_is_sent_as_php_does() -> None:
+    fake = FakeWisepops()
+    with fake.client() as client:
+        client.hooks.create("https://a.example/h")
+    fake.collect(email="a@example.com")
+    assert b'"other_fields":[]' in fake.deliveries[0].body
+
+
+def _receiver_app() -> Any:
+    from examples import flask_receiver
+
+    flask_receiver.SEEN.clear()
+    return flask_receiver.app
+
+
+def test_deliver_in_process_to_a_wsgi_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WISEPOPS_API_KEY", "test_key")
+    fake = FakeWisepops()
+    with fake.client() as client:
+        client.hooks.create("http://localhost/wisepops/webhook")
+    fake.collect(email="a@example.com")
+    fake.collect(email="b@example.com")
+    results = fake.deliver(_receiver_app())
+    assert [r.status_code for r in results] == [200, 200]
+    assert all(r.ok for r in results)
+    assert fake.deliveries == []
+
+
+def test_deliver_in_process_to_an_asgi_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from examples import fastapi_receiver
+
+    monkeypatch.setenv("WISEPOPS_API_KEY", "test_key")
+    fastapi_receiver.SEEN.clear()
+    fake = FakeWisepops()
+    with fake.client() as client:
+        client.v2.hooks.create("http://localhost/wisepops/webhook")
+    fake.collect(email="a@example.com")
+    (result,) = fake.deliver(fastapi_receiver.app)
+    assert result.status_code == 200
+    assert len(fastapi_receiver.SEEN) == 1
+
+
+def test_refused_deliveries_stay_queued_for_a_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WISEPOPS_API_KEY", "another-key")  # the receiver expects another key
+    fake = FakeWisepops()
+    with fake.client() as client:
+        client.hooks.create("http://localhost/wisepops/webhook")
+    fake.collect(email="a@example.com")
+    (result,) = fake.deliver(_receiver_app())
+    assert result.status_code == 401
+    assert not result.ok
+    assert len(fake.deliveries) == 1
+    monkeypatch.setenv("WISEPOPS_API_KEY", "test_key")
+    assert [r.status_code for r in fake.deliver(_receiver_app())] == [200]
+    assert fake.deliveries == []
+
+
+def test_deliver_over_the_network_reports_errors() -> None:
+    fake = FakeWisepops()
+    with fake.client() as client:
+        client.hooks.create("http://127.0.0.1:9/unreachable")
+    fake.collect(email="a@example.com")
+    (result,) = fake.deliver()
+    assert result.status_code is None
+    assert result.error is not None
+    assert "ConnectError" in result.error
+    assert len(fake.deliveries) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fail_next_with_retry_after(kind: str, sleeps: list[float]) -> None:
+    fake = filled(3)
+    fake.fail_next(429, retry_after=7)
+    assert len(call(kind, lambda c: c.emails.list(), fake=fake)) == 3
+    assert sleeps == [7.0]
+    assert len(fake.requests) == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fail_next_times_exhausts_retries(kind: str) -> None:
+    fake = filled(3)
+    fake.fail_next(502, times=3, body="<html>Bad gateway</html>")
+    with pytest.raises(wisepops.InternalServerError) as caught:
+        call(kind, lambda c: c.emails.list(), fake=fake)
+    assert caught.value.body == "<html>Bad gateway</html>"
+    assert len(call(kind, lambda c: c.emails.list(), fake=fake)) == 3
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_faults_can_target_a_path_and_skip_requests(kind: str) -> None:
+    fake = filled(250)
+    fake.fail_next(500, times=3, path="/api1/emails", after=1)
+    with pytest.raises(wisepops.InternalServerError):
+        call(kind, lambda c: c.emails.iter(), fake=fake)
+    assert [r.url.params["page"] for r in fake.requests] == ["1", "2", "2", "2"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_time_out_next(kind: str) -> None:
+    fake = filled(1)
+    fake.time_out_next(times=3)
+    with pytest.raises(wisepops.APITimeoutError):
+        call(kind, lambda c: c.emails.list(), fake=fake)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_post_whose_answer_is_lost_creates_exactly_one_hook(kind: str) -> None:
+    fake = FakeWisepops()
+    fake.disconnect_next(after_processing=True)
+    with pytest.raises(wisepops.APIConnectionError):
+        call(kind, lambda c: c.hooks.create("https://a.example/h"), fake=fake)
+    assert len(fake.hooks) == 1
+    assert len(fake.requests) == 1
+
+
+def test_fault_arguments_are_checked() -> None:
+    with pytest.raises(ValueError, match="times"):
+        FakeWisepops().fail_next(times=0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_popups_count_the_emails_collected(kind: str) -> None:
+    fake = filled(5)
+    fake.add_popup("Welcome", popup_id=1, display_count=100, click_count=10)
+    fake.add_popup("Exit", popup_id=2)
+    popups = call(kind, lambda c: c.v2.popups.list(), fake=fake)
+    assert [(p.label, p.display_count, p.email_count) for p in popups] == [
+        ("Welcome", 100, 3),
+        ("Exit", 0, 2),
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_data_privacy_deletes_by_email_or_phone(kind: str) -> None:
+    fake = filled(3)
+    fake.collect(fields={"phone": "+33612345678"})
+    deleted = call(
+        kind,
+        lambda c: c.v2.data_privacy.delete(email="u1@example.com", phone="+33612345678"),
+        fake=fake,
+    )
+    assert deleted == 2
+    assert [c.email for c in fake.contacts] == ["u0@example.com", "u2@example.com"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_serve_over_real_http(kind: str) -> None:
+    fake = filled(120)
+    with fake.serve() as url:
+        assert url.startswith("http://127.0.0.1:")
+        contacts = call(kind, lambda c: c.emails.iter(), api_key="test_key", base_url=url)
+    assert len(contacts) == 120
+
+
+def test_serve_acts_out_faults_on_the_wire() -> None:
+    fake = filled(1)
+    options: dict[str, Any] = {"timeout": 0.5, "max_retries": 3}
+    with fake.serve() as url, wisepops.Client("test_key", base_url=url, **options) as client:
+        fake.time_out_next()
+        fake.disconnect_next()
+        fake.truncate_next()
+        assert len(client.emails.list()) == 1  # three failures, then success
+        fake.truncate_next(times=4)
+        with pytest.raises(wisepops.APIConnectionError, match="complete message body"):
+            client.emails.list()
+    assert len(fake.requests) == 8

@@ -1,0 +1,313 @@
+"""``wisepops emails export``: every record to JSONL or CSV, resumable, in constant memory.
+
+With ``--checkpoint``, progress is saved after every page: the records written so far
+(the byte length of the JSONL), the newest ``collected_at`` and the keys of the records
+that share it. A later run truncates the output to that length and asks for records
+collected since one millisecond before that time, skipping those already written, so
+an interrupted export loses nothing and repeats nothing. Run it again later and it
+appends what was collected in between.
+
+CSV needs every form field's name for its header, so CSV exports write JSONL to a spool
+file first and turn it into CSV once the listing is exhausted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, Optional
+
+import attrs
+import httpx
+
+from .._client import Client
+from .._records import Contact, format_datetime, parse_datetime
+from ._common import CommandError, api_key
+
+CSV_COLUMNS = ("collected_at", "wisepop_id", "email", "ip", "country_code", "form_session")
+CHECKPOINT_VERSION = 1
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    emails = commands.add_parser("emails", help="collected emails and contacts")
+    actions = emails.add_subparsers(title="actions", metavar="ACTION", required=True)
+    export = actions.add_parser(
+        "export",
+        parents=[common],
+        help="stream every record to JSONL or CSV",
+        description="Stream every matching record, oldest first, in constant memory.",
+    )
+    export.add_argument(
+        "--api",
+        choices=["v1", "v2"],
+        default="v2",
+        help="v2 (default) reads /api2/contacts 1,000 a page; v1 reads /api1/emails 100 a page",
+    )
+    export.add_argument(
+        "--since", type=_iso_datetime, help="only records collected after this ISO 8601 time"
+    )
+    export.add_argument("--wisepop-id", type=int, help="only records from this pop-up")
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--output", type=Path, help="the file to write (default: stdout)")
+    export.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="a file that saves progress, so that running the same command again resumes "
+        "an interrupted export (needs --output)",
+    )
+    export.set_defaults(run=run)
+
+
+def _iso_datetime(text: str) -> datetime:
+    try:
+        return parse_datetime(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+
+
+@attrs.define
+class Checkpoint:
+    """How far an export got; saved atomically after every page."""
+
+    query: dict[str, Any]
+    written_bytes: int = 0
+    records: int = 0
+    cursor: Optional[datetime] = None
+    keys_at_cursor: list[str] = attrs.Factory(list)
+
+    @classmethod
+    def load(cls, path: Path, query: dict[str, Any]) -> Checkpoint:
+        if not path.exists():
+            return cls(query=query)
+        try:
+            saved = json.loads(path.read_text("utf-8"))
+            checkpoint = cls(
+                query=saved["query"],
+                written_bytes=int(saved["written_bytes"]),
+                records=int(saved["records"]),
+                cursor=None if saved["cursor"] is None else parse_datetime(saved["cursor"]),
+                keys_at_cursor=[str(key) for key in saved["keys_at_cursor"]],
+            )
+        except (ValueError, KeyError, TypeError):
+            raise CommandError(f"{path} is not a checkpoint of this tool") from None
+        if checkpoint.query != query:
+            raise CommandError(
+                f"{path} belongs to another export ({checkpoint.query}); "
+                "use another --checkpoint file or delete it"
+            )
+        return checkpoint
+
+    def save(self, path: Path) -> None:
+        state = {
+            "version": CHECKPOINT_VERSION,
+            **attrs.asdict(self),
+            "cursor": None if self.cursor is None else format_datetime(self.cursor),
+        }
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            json.dump(state, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+
+    def advance(self, contact: Contact, written_bytes: int) -> None:
+        if contact.collected_at != self.cursor:
+            self.cursor, self.keys_at_cursor = contact.collected_at, []
+        self.keys_at_cursor.append(contact.dedupe_key)
+        self.records += 1
+        self.written_bytes = written_bytes
+
+    def already_written(self, contact: Contact) -> bool:
+        if self.cursor is None:
+            return False
+        return contact.collected_at < self.cursor or (
+            contact.collected_at == self.cursor and contact.dedupe_key in self.keys_at_cursor
+        )
+
+    def resume_after(self, since: Optional[datetime]) -> Optional[datetime]:
+        """The ``collected_after`` to ask for: a millisecond before the cursor, for ties."""
+        if self.cursor is None:
+            return since
+        return self.cursor - timedelta(milliseconds=1)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.checkpoint is not None and args.output is None:
+        raise CommandError("--checkpoint needs --output: a resumed export appends to a file")
+    query = {
+        "api": args.api,
+        "since": None if args.since is None else format_datetime(args.since),
+        "wisepop_id": args.wisepop_id,
+        "format": args.format,
+        "output": None if args.output is None else str(args.output.resolve()),
+    }
+    checkpoint = (
+        Checkpoint.load(args.checkpoint, query) if args.checkpoint else Checkpoint(query=query)
+    )
+    progress = Progress(enabled=sys.stderr.isatty())
+    http = httpx.Client(event_hooks={"response": [progress.on_response]})
+    client = Client(api_key=api_key(args), base_url=args.base_url, http_client=http)
+    try:
+        with _jsonl_target(args) as (jsonl, spool):
+            written = export(client, args, checkpoint, jsonl, progress)
+            if spool is not None:
+                _write_csv(spool, args.output)
+    finally:
+        http.close()
+        progress.finish()
+    target = args.output or "stdout"
+    print(f"wisepops: exported {written} new records to {target}", file=sys.stderr)
+    return 0
+
+
+@contextlib.contextmanager
+def _jsonl_target(args: argparse.Namespace) -> Iterator[tuple[IO[bytes], Optional[Path]]]:
+    """Where JSONL goes: the output itself, or for CSV a spool beside the checkpoint."""
+    if args.format == "jsonl":
+        if args.output is None:
+            yield sys.stdout.buffer, None
+            return
+        with _open_resumable(args.output) as file:
+            yield file, None
+        return
+    if args.checkpoint is not None:
+        spool = args.checkpoint.with_name(args.checkpoint.name + ".spool.jsonl")
+        with _open_resumable(spool) as file:
+            yield file, spool
+        return
+    with tempfile.TemporaryDirectory(prefix="wisepops-export-") as directory:
+        spool = Path(directory) / "spool.jsonl"
+        with spool.open("w+b") as file:
+            yield file, spool
+
+
+@contextlib.contextmanager
+def _open_resumable(path: Path) -> Iterator[IO[bytes]]:
+    """Open for writing without destroying what a checkpoint may still need."""
+    file = path.open("r+b") if path.exists() else path.open("w+b")
+    with file:
+        yield file
+
+
+def export(
+    client: Client,
+    args: argparse.Namespace,
+    checkpoint: Checkpoint,
+    out: IO[bytes],
+    progress: Progress,
+) -> int:
+    """Write every record not yet written; return how many were written this run."""
+    resumable = args.checkpoint is not None
+    if resumable:
+        out.seek(checkpoint.written_bytes)
+        out.truncate()
+    elif out.seekable():
+        out.truncate(0)
+    after = checkpoint.resume_after(args.since)
+    if args.api == "v2":
+        contacts = client.v2.contacts.iter(collected_after=after, wisepop_id=args.wisepop_id)
+        page_size = 1000
+    else:
+        contacts = client.emails.iter(collected_after=after, wisepop_id=args.wisepop_id)
+        page_size = 100
+    written = 0
+    try:
+        for contact in contacts:
+            if checkpoint.already_written(contact):
+                continue
+            line = json.dumps(contact.to_json(), ensure_ascii=False) + "\n"
+            out.write(line.encode("utf-8"))
+            written += 1
+            progress.record()
+            checkpoint.advance(contact, out.tell() if resumable else 0)
+            if resumable and written % page_size == 0:
+                _save(out, checkpoint, args.checkpoint)
+    finally:
+        if resumable:  # also on an error or Ctrl-C: what is written is safe to resume from
+            _save(out, checkpoint, args.checkpoint)
+        else:
+            out.flush()
+    return written
+
+
+def _save(out: IO[bytes], checkpoint: Checkpoint, path: Path) -> None:
+    out.flush()
+    os.fsync(out.fileno())
+    checkpoint.save(path)
+
+
+def _write_csv(spool: Path, output: Optional[Path]) -> None:
+    """Turn the JSONL spool into CSV: fixed columns, then one per form field."""
+    names: set[str] = set()
+    with spool.open("rb") as file:
+        for line in file:
+            names.update(json.loads(line)["fields"])
+    names.discard("email")  # api2 repeats the email in fields: it has its own column
+    fields = sorted(names)
+    header = list(CSV_COLUMNS) + [f"fields.{n}" if n in CSV_COLUMNS else n for n in fields]
+    with contextlib.ExitStack() as stack:
+        if output is None:
+            text: IO[str] = sys.stdout
+        else:
+            text = stack.enter_context(output.open("w", encoding="utf-8", newline=""))
+        writer = csv.writer(text)
+        writer.writerow(header)
+        with spool.open("rb") as file:
+            for line in file:
+                record = json.loads(line)
+                row = [record[name] for name in CSV_COLUMNS]
+                row += [record["fields"].get(name) for name in fields]
+                writer.writerow([_cell(value) for value in row])
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+class Progress:
+    """Records, pages and rate on one refreshed stderr line, when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.records = 0
+        self.pages = 0
+        self._started = time.monotonic()
+        self._shown = 0.0
+
+    def on_response(self, response: httpx.Response) -> None:
+        if response.is_success:
+            self.pages += 1
+
+    def record(self) -> None:
+        self.records += 1
+        now = time.monotonic()
+        if self.enabled and now - self._shown >= 0.2:
+            self._shown = now
+            self._show(now)
+
+    def _show(self, now: float) -> None:
+        rate = self.records / max(now - self._started, 1e-9)
+        print(
+            f"\r{self.records:,} records · {self.pages:,} pages · {rate:,.0f} records/s",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def finish(self) -> None:
+        if self.enabled and self.records:
+            self._show(time.monotonic())
+            print(file=sys.stderr)

@@ -1,0 +1,142 @@
+"""``wisepops webhook sign|verify|send|listen``: try webhooks from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+
+from .._errors import PayloadError, SignatureVerificationError
+from .._fake_api import api1_record, api2_record, php_json
+from .._loopback import Handler, LoopbackServer
+from .._records import Contact, format_datetime
+from .._webhooks import SIGNATURE_HEADER, sign, unwrap, verify_signature
+from ._common import CommandError, api_key
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    group = commands.add_parser("webhook", help="sign, verify, send and receive deliveries")
+    actions = group.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    signer = actions.add_parser("sign", parents=[common], help="print the signature of stdin")
+    signer.set_defaults(run=_sign)
+
+    verifier = actions.add_parser(
+        "verify", parents=[common], help="check a signature of stdin; exit 0 if valid, else 1"
+    )
+    verifier.add_argument("--signature", required=True, help="the X-Wisepops-Signature value")
+    verifier.set_defaults(run=_verify)
+
+    sender = actions.add_parser(
+        "send", parents=[common], help="POST a signed delivery to URL, like the dashboard's test"
+    )
+    sender.add_argument("url", help="the receiver's URL")
+    sender.add_argument("--payload", type=Path, help="a JSON file to send (default: a sample)")
+    sender.add_argument(
+        "--api", choices=["v1", "v2"], default="v2", help="the sample's record shape (default v2)"
+    )
+    sender.set_defaults(run=_send)
+
+    listener = actions.add_parser(
+        "listen", parents=[common], help="receive deliveries locally, verify and print them"
+    )
+    listener.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    listener.add_argument("--port", type=int, default=8000, help="the port (default 8000)")
+    listener.add_argument("--count", type=int, help="stop after this many valid deliveries")
+    listener.set_defaults(run=_listen)
+
+
+def _sign(args: argparse.Namespace) -> int:
+    print(sign(sys.stdin.buffer.read(), api_key(args)))
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if not verify_signature(sys.stdin.buffer.read(), args.signature, api_key(args)):
+        raise CommandError("the signature does not match the body and key")
+    print("valid signature")
+    return 0
+
+
+def sample_body(api: str) -> bytes:
+    """A delivery like the dashboard's "Test hook" sends, in the given API's shape."""
+    contact = Contact(
+        collected_at=datetime.now(timezone.utc).replace(microsecond=0),
+        wisepop_id=12345,
+        email="jane@example.com",
+        ip="127.0.0.1",
+        country_code="US",
+        fields={"Gender": "female", "City": "New York"},
+    )
+    return php_json([api2_record(contact) if api == "v2" else api1_record(contact)])
+
+
+def _send(args: argparse.Namespace) -> int:
+    body = args.payload.read_bytes() if args.payload else sample_body(args.api)
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, api_key(args))}
+    response = httpx.post(args.url, content=body, headers=headers, timeout=30.0)
+    if not response.is_success:
+        raise CommandError(f"the receiver answered {response.status_code}: {response.text[:200]}")
+    print(f"delivered: the receiver answered {response.status_code}")
+    return 0
+
+
+def receiver(
+    key: str,
+    on_contacts: Callable[[list[Contact]], None],
+    on_reject: Callable[[int, str], None],
+) -> Handler:
+    """An HTTP handler that verifies and parses deliveries, as a real receiver must."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.method != "POST":
+            return httpx.Response(405, json={"error": "POST only"})
+        try:
+            contacts = unwrap(request.content, request.headers.get(SIGNATURE_HEADER), key)
+        except SignatureVerificationError as exc:
+            on_reject(401, str(exc))
+            return httpx.Response(401, json={"error": "invalid or missing signature"})
+        except PayloadError as exc:
+            on_reject(400, str(exc))
+            return httpx.Response(400, json={"error": str(exc)})
+        on_contacts(contacts)
+        return httpx.Response(200, json={"received": len(contacts)})
+
+    return handle
+
+
+def describe(contact: Contact) -> str:
+    """One line for a received record: when, which pop-up, who, and the form's fields."""
+    when = format_datetime(contact.collected_at)
+    fields = json.dumps(dict(contact.fields), ensure_ascii=False)
+    return f"{when}  pop-up {contact.wisepop_id}  {contact.email}  {fields}"
+
+
+def _listen(args: argparse.Namespace) -> int:
+    key = api_key(args)
+    done = threading.Event()
+    received = 0
+    lock = threading.Lock()
+
+    def on_contacts(contacts: list[Contact]) -> None:
+        nonlocal received
+        with lock:
+            for contact in contacts:
+                print(describe(contact), flush=True)
+            received += 1
+            if args.count is not None and received >= args.count:
+                done.set()
+
+    def on_reject(status: int, reason: str) -> None:
+        print(f"rejected ({status}): {reason}", file=sys.stderr, flush=True)
+
+    with LoopbackServer(receiver(key, on_contacts, on_reject), args.host, args.port) as server:
+        print(f"listening on {server.url}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        done.wait()
+    return 0

@@ -1,0 +1,341 @@
+"""The in-memory WisePops behind :mod:`wisepops.testing`: state, routing and faults.
+
+``handle(state, request)`` answers one ``httpx.Request`` the way WisePops does (or as
+documented where the service is silent). Faults that are not an HTTP answer (a
+timeout, a dropped connection, a cut body) are raised as the exceptions below, so the
+in-process transport and the loopback server can each act them out.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import threading
+from collections import deque
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any, Callable, Optional
+
+import attrs
+import httpx
+
+from ._operations import API1_PAGE_SIZE, API2_EVENTS, API2_MAX_PAGE_SIZE
+from ._records import Contact, format_datetime, parse_datetime
+
+
+class Hang(Exception):
+    """Give no answer until the client times out."""
+
+
+class Disconnect(Exception):
+    """Close the connection without an answer."""
+
+
+class Truncate(Exception):
+    """Send the answer's head and only part of its body, then close."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__("truncated")
+        self.response = response
+
+
+@attrs.define
+class Fault:
+    """One planned failure, for the first request matching ``path`` after ``skip`` others."""
+
+    kind: str  # "status", "timeout", "disconnect", "truncate"
+    path: Optional[str] = None
+    status: int = 503
+    retry_after: Optional[str] = None
+    body: Optional[str] = None
+    after_processing: bool = False
+    skip: int = 0
+
+    def matches(self, request: httpx.Request) -> bool:
+        return self.path is None or request.url.path == self.path
+
+
+@attrs.frozen
+class StoredHook:
+    id: int
+    api: str
+    event: str
+    target_url: str
+    wisepop_id: Optional[int]
+
+
+@attrs.define
+class PopupStats:
+    id: int
+    label: str
+    created_at: datetime
+    activated: bool = True
+    display_count: int = 0
+    click_count: int = 0
+
+
+@attrs.define
+class State:
+    """Everything the fake holds; guarded by ``lock`` as the loopback server is threaded."""
+
+    api_key: str
+    contacts: list[Contact] = attrs.Factory(list)
+    hooks: dict[int, StoredHook] = attrs.Factory(dict)
+    popups: dict[int, PopupStats] = attrs.Factory(dict)
+    faults: deque[Fault] = attrs.Factory(deque)
+    requests: list[httpx.Request] = attrs.Factory(list)
+    next_hook_id: int = 1
+    lock: threading.RLock = attrs.Factory(threading.RLock)
+
+    def add_contact(self, contact: Contact) -> None:
+        """Keep contacts sorted oldest first; a tie goes after the records already there."""
+        keys = [c.collected_at for c in self.contacts]
+        self.contacts.insert(bisect.bisect_right(keys, contact.collected_at), contact)
+
+
+class _BadRequest(Exception):
+    pass
+
+
+# --- JSON as WisePops writes it ---------------------------------------------------------
+
+
+def php_json(value: Any) -> bytes:
+    """JSON the way PHP's ``json_encode`` writes it: compact, ASCII, ``\\/`` for ``/``."""
+    return json.dumps(value, separators=(",", ":")).replace("/", "\\/").encode("ascii")
+
+
+def _collected_at(contact: Contact) -> str:
+    """Milliseconds and ``Z``, as in WisePops' own examples."""
+    at = contact.collected_at.astimezone(timezone.utc)
+    return at.strftime("%Y-%m-%dT%H:%M:%S") + f".{at.microsecond // 1000:03d}Z"
+
+
+def api1_record(contact: Contact) -> dict[str, Any]:
+    """A contact in api1's shape (``email`` and ``other_fields``)."""
+    other = {name: value for name, value in contact.fields.items() if name != "email"}
+    return {
+        "collected_at": _collected_at(contact),
+        "email": contact.email,
+        "wisepop_id": contact.wisepop_id,
+        "ip": contact.ip,
+        "country_code": contact.country_code,
+        "other_fields": other or [],  # PHP writes an empty object as []
+    }
+
+
+def api2_record(contact: Contact) -> dict[str, Any]:
+    """A contact in api2's shape (every field, email included, in ``fields``)."""
+    fields = dict(contact.fields)
+    if contact.email is not None:
+        fields.setdefault("email", contact.email)
+    return {
+        "collected_at": _collected_at(contact),
+        "wisepop_id": contact.wisepop_id,
+        "ip": contact.ip,
+        "country_code": contact.country_code,
+        "form_session": contact.form_session,
+        "fields": fields or [],
+    }
+
+
+def _answer(
+    status: int, body: Any = None, headers: Optional[Mapping[str, str]] = None
+) -> httpx.Response:
+    content = b"" if body is None else php_json(body)
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    return httpx.Response(status, content=content, headers=all_headers)
+
+
+# --- routing ----------------------------------------------------------------------------
+
+
+def handle(state: State, request: httpx.Request) -> httpx.Response:
+    """Answer ``request``, applying the next matching fault first."""
+    with state.lock:
+        state.requests.append(request)
+        fault = _take_fault(state, request)
+        if fault is not None and not fault.after_processing:
+            return _fail(fault)
+        response = _route(state, request)
+        if fault is not None:
+            raise Truncate(response) if fault.kind == "truncate" else Disconnect()
+        return response
+
+
+def _take_fault(state: State, request: httpx.Request) -> Optional[Fault]:
+    for fault in state.faults:
+        if fault.matches(request):
+            if fault.skip:
+                fault.skip -= 1
+                return None
+            state.faults.remove(fault)
+            return fault
+    return None
+
+
+def _fail(fault: Fault) -> httpx.Response:
+    if fault.kind == "timeout":
+        raise Hang()
+    if fault.kind == "disconnect":
+        raise Disconnect()
+    headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+    if fault.body is not None:
+        return httpx.Response(
+            fault.status, text=fault.body, headers={"Content-Type": "text/html", **headers}
+        )
+    return _answer(fault.status, {"message": "injected failure"}, headers)
+
+
+Route = Callable[[State, httpx.Request], httpx.Response]
+
+
+def _route(state: State, request: httpx.Request) -> httpx.Response:
+    routes = _ROUTES.get(request.url.path)
+    if routes is None:
+        return _answer(404, {"message": f"no such endpoint: {request.url.path}"})
+    route = routes.get(request.method)
+    if route is None:
+        return _answer(405, {"message": f"{request.method} is not allowed here"})
+    if request.headers.get_list("Authorization") != [f'WISEPOPS-API key="{state.api_key}"']:
+        return _answer(401, {"message": "Invalid API key"})
+    try:
+        return route(state, request)
+    except _BadRequest as exc:
+        return _answer(400, {"message": str(exc)})
+
+
+def _int_param(request: httpx.Request, name: str, default: Optional[int]) -> Optional[int]:
+    raw = request.url.params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise _BadRequest(f"{name} must be a positive integer")
+    return int(raw)
+
+
+def _matching_contacts(state: State, request: httpx.Request) -> list[Contact]:
+    wisepop_id = _int_param(request, "wisepop_id", None)
+    after_text = request.url.params.get("collected_after")
+    contacts = state.contacts
+    if after_text is not None:
+        try:
+            after = parse_datetime(after_text)
+        except ValueError:
+            raise _BadRequest("collected_after must be an ISO 8601 date") from None
+        start = bisect.bisect_right([c.collected_at for c in contacts], after)
+        contacts = contacts[start:]
+    if wisepop_id is not None:
+        contacts = [c for c in contacts if c.wisepop_id == wisepop_id]
+    return contacts
+
+
+def _page(request: httpx.Request, contacts: list[Contact], page_size: int) -> list[Contact]:
+    page = _int_param(request, "page", 1) or 1
+    return contacts[(page - 1) * page_size : page * page_size]
+
+
+def _list_emails(state: State, request: httpx.Request) -> httpx.Response:
+    contacts = _page(request, _matching_contacts(state, request), API1_PAGE_SIZE)
+    return _answer(200, [api1_record(c) for c in contacts])
+
+
+def _list_contacts(state: State, request: httpx.Request) -> httpx.Response:
+    page_size = _int_param(request, "page_size", 100) or 100
+    if page_size > API2_MAX_PAGE_SIZE:
+        raise _BadRequest(f"page_size must be between 1 and {API2_MAX_PAGE_SIZE}")
+    contacts = _page(request, _matching_contacts(state, request), page_size)
+    return _answer(200, [api2_record(c) for c in contacts])
+
+
+def _json_body(request: httpx.Request) -> dict[str, Any]:
+    try:
+        body = json.loads(request.content)
+    except ValueError:
+        raise _BadRequest("the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise _BadRequest("the body must be a JSON object")
+    return body
+
+
+def _create_hook(api: str) -> Route:
+    events = API2_EVENTS if api == "api2" else ("email",)
+
+    def create(state: State, request: httpx.Request) -> httpx.Response:
+        body = _json_body(request)
+        target_url, event, wisepop_id = (
+            body.get("target_url"),
+            body.get("event"),
+            body.get("wisepop_id"),
+        )
+        if not isinstance(target_url, str) or not target_url.startswith(("http://", "https://")):
+            raise _BadRequest("target_url must be an absolute URL")
+        if not isinstance(event, str) or event not in events:
+            raise _BadRequest(f"event must be one of {', '.join(events)}")
+        if wisepop_id is not None and type(wisepop_id) is not int:
+            raise _BadRequest("wisepop_id must be an integer")
+        hook = StoredHook(state.next_hook_id, api, event, target_url, wisepop_id)
+        state.hooks[hook.id] = hook
+        state.next_hook_id += 1
+        return _answer(200, {"id": hook.id})
+
+    return create
+
+
+def _delete_hook(state: State, request: httpx.Request) -> httpx.Response:
+    hook_id = _int_param(request, "hook_id", None)
+    if hook_id is None:
+        raise _BadRequest("hook_id is required")
+    if state.hooks.pop(hook_id, None) is None:
+        return _answer(404, {"message": f"no hook {hook_id}"})
+    return _answer(200, {})
+
+
+def _list_popups(state: State, request: httpx.Request) -> httpx.Response:
+    emails: dict[int, int] = {}
+    for contact in state.contacts:
+        if contact.email:
+            emails[contact.wisepop_id] = emails.get(contact.wisepop_id, 0) + 1
+    return _answer(
+        200,
+        [
+            {
+                "id": popup.id,
+                "label": popup.label,
+                "created_at": format_datetime(popup.created_at),
+                "activated": popup.activated,
+                "display_count": popup.display_count,
+                "click_count": popup.click_count,
+                "email_count": emails.get(popup.id, 0),
+            }
+            for popup in state.popups.values()
+        ],
+    )
+
+
+def _delete_personal_data(state: State, request: httpx.Request) -> httpx.Response:
+    body = _json_body(request)
+    email, phone = body.get("email"), body.get("phone")
+    if email is None and phone is None:
+        raise _BadRequest("email or phone is required")
+    kept = [
+        c
+        for c in state.contacts
+        if not (
+            (email is not None and c.email == email)
+            or (phone is not None and c.fields.get("phone") == phone)
+        )
+    ]
+    deleted = len(state.contacts) - len(kept)
+    state.contacts[:] = kept
+    return _answer(200, {"deleted": deleted})
+
+
+_ROUTES: dict[str, dict[str, Route]] = {
+    "/api1/emails": {"GET": _list_emails},
+    "/api1/hooks": {"POST": _create_hook("api1"), "DELETE": _delete_hook},
+    "/api2/contacts": {"GET": _list_contacts},
+    "/api2/hooks": {"POST": _create_hook("api2"), "DELETE": _delete_hook},
+    "/api2/wisepops": {"GET": _list_popups},
+    "/api2/data-privacy": {"DELETE": _delete_personal_data},
+}

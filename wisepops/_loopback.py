@@ -1,0 +1,109 @@
+"""A small threaded HTTP server on loopback that answers with an httpx-style handler.
+
+Used by ``FakeWisepops.serve()``, ``wisepops webhook listen`` and ``wisepops demo``:
+the standard library's server, so nothing beyond the SDK's own dependencies is needed.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Callable, Optional
+
+import httpx
+
+from ._fake_api import Disconnect, Hang, Truncate
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+_HANG_LIMIT = 60.0  # seconds a "timeout" fault holds a connection at most
+
+
+class LoopbackServer:
+    """Serve ``handler`` on ``host:port`` (0 picks a free port) in a background thread.
+
+    Use it as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._closing = threading.Event()
+        self._server = ThreadingHTTPServer((host, port), _request_handler(handler, self._closing))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="wisepops-loopback", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        """The server's root, like ``http://127.0.0.1:54321``."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def close(self) -> None:
+        """Stop serving and free the port."""
+        self._closing.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def __enter__(self) -> LoopbackServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+
+def _request_handler(handler: Handler, closing: threading.Event) -> type[BaseHTTPRequestHandler]:
+    class RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            content = self.rfile.read(length) if length else b""
+            host = self.headers.get("Host", "127.0.0.1")
+            request = httpx.Request(
+                self.command,
+                f"http://{host}{self.path}",
+                headers=list(self.headers.items()),
+                content=content,
+            )
+            try:
+                response = handler(request)
+            except Hang:
+                closing.wait(_HANG_LIMIT)
+                self.close_connection = True
+                return
+            except Disconnect:
+                self.close_connection = True
+                return
+            except Truncate as cut:
+                self._write(cut.response, cut_body=True)
+                return
+            self._write(response)
+
+        def _write(self, response: httpx.Response, cut_body: bool = False) -> None:
+            body = response.content
+            self.send_response(response.status_code, response.reason_phrase)
+            for name, value in response.headers.items():
+                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            if cut_body:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2] if cut_body else body)
+
+        do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _handle
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet: the callers print what matters."""
+
+    return RequestHandler

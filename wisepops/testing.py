@@ -1,0 +1,374 @@
+"""A fake WisePops for testing your integration, with no network and no API key.
+
+``FakeWisepops`` serves every endpoint the clients use from memory, signs webhook
+deliveries exactly as WisePops does, and fails on request::
+
+    from wisepops.testing import FakeWisepops
+
+    def test_my_sync_job():
+        fake = FakeWisepops()
+        fake.collect(email="jane@example.com", wisepop_id=1, fields={"City": "Paris"})
+        with fake.client() as client:
+            assert [c.email for c in client.emails.iter()] == ["jane@example.com"]
+
+Clients from :meth:`FakeWisepops.client` and :meth:`FakeWisepops.async_client` talk to it
+in-process; :meth:`FakeWisepops.serve` puts it on a loopback port for tools that run in
+another process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Optional, Union
+
+import attrs
+import httpx
+
+from ._client import AsyncClient, Client
+from ._fake_api import (
+    Disconnect,
+    Fault,
+    Hang,
+    PopupStats,
+    State,
+    StoredHook,
+    Truncate,
+    api1_record,
+    api2_record,
+    handle,
+    php_json,
+)
+from ._loopback import LoopbackServer
+from ._records import Contact, Hook, Popup
+from ._webhooks import SIGNATURE_HEADER, sign
+
+__all__ = ["Delivery", "DeliveryResult", "FakeWisepops"]
+
+FAKE_BASE_URL = "https://fake.wisepops.test"
+
+App = Callable[..., Any]  # a WSGI or ASGI application
+
+
+@attrs.frozen
+class Delivery:
+    """A webhook delivery the fake queued: what WisePops would POST, signed."""
+
+    hook_id: int
+    target_url: str
+    body: bytes
+    headers: Mapping[str, str]
+
+
+@attrs.frozen
+class DeliveryResult:
+    """What became of one delivery: the receiver's status code, or the transport error."""
+
+    delivery: Delivery
+    status_code: Optional[int] = None
+    error: Optional[str] = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the receiver answered 2xx (WisePops would not retry it)."""
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class FakeWisepops:
+    """An in-memory WisePops: api1 and api2 endpoints, hooks, signed deliveries, faults.
+
+    Args:
+        api_key: the key the fake accepts (any other gets 401) and signs deliveries with.
+
+    Example::
+
+        fake = FakeWisepops()
+        with fake.client() as client:
+            hook = client.hooks.create("https://example.com/wisepops/webhook")
+        fake.collect(email="jane@example.com", wisepop_id=1)
+        (delivery,) = fake.deliveries
+        assert wisepops.verify_signature(delivery.body,
+            delivery.headers[wisepops.SIGNATURE_HEADER], "test_key")
+    """
+
+    def __init__(self, api_key: str = "test_key") -> None:
+        self.api_key = api_key
+        self._state = State(api_key=api_key)
+        self._pending: list[Delivery] = []
+
+    # --- what it holds ------------------------------------------------------------------
+
+    @property
+    def contacts(self) -> list[Contact]:
+        """Every stored contact, oldest first."""
+        with self._state.lock:
+            return list(self._state.contacts)
+
+    @property
+    def hooks(self) -> list[Hook]:
+        """Every live hook."""
+        with self._state.lock:
+            return [
+                Hook(id=h.id, target_url=h.target_url, event=h.event, wisepop_id=h.wisepop_id)
+                for h in self._state.hooks.values()
+            ]
+
+    @property
+    def requests(self) -> list[httpx.Request]:
+        """Every request the fake received, in order, faults included: count your calls."""
+        with self._state.lock:
+            return list(self._state.requests)
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Webhook deliveries queued and not yet delivered successfully."""
+        with self._state.lock:
+            return list(self._pending)
+
+    def add_popup(
+        self,
+        label: str,
+        *,
+        popup_id: Optional[int] = None,
+        activated: bool = True,
+        display_count: int = 0,
+        click_count: int = 0,
+    ) -> Popup:
+        """Add a pop-up to ``GET /api2/wisepops``; its ``email_count`` follows the contacts."""
+        with self._state.lock:
+            popup_id = popup_id or max(self._state.popups, default=0) + 1
+            stats = PopupStats(
+                popup_id,
+                label,
+                datetime.now(timezone.utc).replace(microsecond=0),
+                activated,
+                display_count,
+                click_count,
+            )
+            self._state.popups[popup_id] = stats
+        return Popup(
+            id=popup_id,
+            label=label,
+            created_at=stats.created_at,
+            activated=activated,
+            display_count=display_count,
+            click_count=click_count,
+            email_count=0,
+        )
+
+    def collect(
+        self,
+        email: Optional[str] = None,
+        wisepop_id: int = 1,
+        fields: Optional[Mapping[str, Any]] = None,
+        collected_at: Optional[datetime] = None,
+        *,
+        ip: Optional[str] = "127.0.0.1",
+        country_code: Optional[str] = "US",
+        form_session: Optional[str] = None,
+        event: Optional[str] = None,
+    ) -> Contact:
+        """Store a form submission and queue a signed delivery for every hook it matches.
+
+        ``collected_at`` defaults to now, kept strictly after the newest record so the
+        order is stable; it is cut to milliseconds, as WisePops stores it. ``event`` is
+        the form block that collected it: ``email`` when there is an email, else
+        ``phone`` when ``fields`` has a phone, else ``survey``. A hook matches when its
+        event is that one and its ``wisepop_id`` is unset or equal.
+        """
+        fields = dict(fields or {})
+        if event is None:
+            event = "email" if email else "phone" if "phone" in fields else "survey"
+        with self._state.lock:
+            at = self._next_collected_at(collected_at)
+            contact = Contact(
+                collected_at=at,
+                wisepop_id=wisepop_id,
+                email=email,
+                ip=ip,
+                country_code=country_code,
+                fields=fields,
+                form_session=form_session,
+            )
+            self._state.add_contact(contact)
+            for hook in self._state.hooks.values():
+                if hook.event == event and hook.wisepop_id in (None, wisepop_id):
+                    self._pending.append(self._delivery(hook, contact))
+        return contact
+
+    def _next_collected_at(self, collected_at: Optional[datetime]) -> datetime:
+        if collected_at is not None:
+            if collected_at.tzinfo is None:
+                collected_at = collected_at.replace(tzinfo=timezone.utc)
+            at = collected_at.astimezone(timezone.utc)
+            return at.replace(microsecond=at.microsecond // 1000 * 1000)
+        now = datetime.now(timezone.utc)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        newest = self._state.contacts[-1].collected_at if self._state.contacts else None
+        return max(now, newest + timedelta(milliseconds=1)) if newest else now
+
+    def _delivery(self, hook: StoredHook, contact: Contact) -> Delivery:
+        record = api2_record(contact) if hook.api == "api2" else api1_record(contact)
+        body = php_json([record])
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "WisePops-Webhooks (wisepops.testing)",
+            SIGNATURE_HEADER: sign(body, self.api_key),
+        }
+        return Delivery(hook_id=hook.id, target_url=hook.target_url, body=body, headers=headers)
+
+    # --- faults -------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        status: int = 503,
+        *,
+        times: int = 1,
+        retry_after: Optional[Union[int, float, str]] = None,
+        body: Optional[str] = None,
+        path: Optional[str] = None,
+        after: int = 0,
+    ) -> None:
+        """Answer the next ``times`` requests with ``status``.
+
+        Every fault method takes ``path`` (only requests to this path, like
+        ``"/api2/contacts"``) and ``after`` (let that many matching requests through
+        first, to fail page 3 of a listing, say). ``retry_after`` adds a ``Retry-After``
+        header (seconds, or any string such as an HTTP date); ``body`` replaces the JSON
+        error with this text, like a proxy's HTML page.
+        """
+        header = None if retry_after is None else str(retry_after)
+        fault = Fault("status", path, status=status, retry_after=header, body=body)
+        self._plan(fault, times, after)
+
+    def time_out_next(self, *, times: int = 1, path: Optional[str] = None, after: int = 0) -> None:
+        """Give no answer to the next ``times`` requests, so that the client times out."""
+        self._plan(Fault("timeout", path), times, after)
+
+    def disconnect_next(
+        self,
+        *,
+        times: int = 1,
+        after_processing: bool = False,
+        path: Optional[str] = None,
+        after: int = 0,
+    ) -> None:
+        """Drop the connection of the next ``times`` requests without an answer.
+
+        With ``after_processing=True`` the request takes effect first (a hook is
+        created, say) and only the answer is lost: what a retried POST must survive.
+        """
+        self._plan(Fault("disconnect", path, after_processing=after_processing), times, after)
+
+    def truncate_next(self, *, times: int = 1, path: Optional[str] = None, after: int = 0) -> None:
+        """Process the next ``times`` requests but send only half of each answer's body."""
+        self._plan(Fault("truncate", path, after_processing=True), times, after)
+
+    def _plan(self, fault: Fault, times: int, after: int) -> None:
+        if times < 1 or after < 0:
+            raise ValueError(f"times must be 1 or more and after 0 or more, got {times}, {after}")
+        with self._state.lock:
+            self._state.faults.append(attrs.evolve(fault, skip=after))
+            self._state.faults.extend(attrs.evolve(fault) for _ in range(times - 1))
+
+    # --- clients ------------------------------------------------------------------------
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request in-process, faults acted out as httpx errors."""
+        try:
+            return handle(self._state, request)
+        except Hang:
+            raise httpx.ReadTimeout("timed out (injected)", request=request) from None
+        except Disconnect:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response (injected)", request=request
+            ) from None
+        except Truncate:
+            raise httpx.RemoteProtocolError(
+                "peer closed connection without sending complete message body (injected)",
+                request=request,
+            ) from None
+
+    def transport(self) -> httpx.MockTransport:
+        """An httpx transport, for your own ``httpx.Client`` or ``httpx.AsyncClient``."""
+        return httpx.MockTransport(self.handle)
+
+    def client(self, **options: Any) -> Client:
+        """A :class:`wisepops.Client` wired to this fake; ``options`` go to the client."""
+        options.setdefault("api_key", self.api_key)
+        options.setdefault("base_url", FAKE_BASE_URL)
+        return Client(http_client=httpx.Client(transport=self.transport()), **options)
+
+    def async_client(self, **options: Any) -> AsyncClient:
+        """A :class:`wisepops.AsyncClient` wired to this fake."""
+        options.setdefault("api_key", self.api_key)
+        options.setdefault("base_url", FAKE_BASE_URL)
+        return AsyncClient(http_client=httpx.AsyncClient(transport=self.transport()), **options)
+
+    @contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve the fake over real HTTP on loopback; yields its base URL.
+
+        Example::
+
+            with fake.serve() as url:
+                subprocess.run(["wisepops", "emails", "export", "--base-url", url, ...])
+        """
+        with LoopbackServer(lambda request: handle(self._state, request), host, port) as server:
+            yield server.url
+
+    # --- deliveries ---------------------------------------------------------------------
+
+    def deliver(self, app: Optional[App] = None) -> list[DeliveryResult]:
+        """POST every queued delivery; those not answered 2xx stay queued, as WisePops retries.
+
+        With ``app``, deliveries go in-process to that WSGI or ASGI application (Flask,
+        Django, FastAPI...) instead of over the network. Inside a running event loop,
+        use :meth:`adeliver`.
+        """
+        if app is not None and _is_asgi(app):
+            return asyncio.run(self.adeliver(app))
+        transport = httpx.WSGITransport(app=app) if app is not None else None
+        with httpx.Client(transport=transport, timeout=10.0) as http:
+            return self._settle([_post(http, d) for d in self.deliveries])
+
+    async def adeliver(self, app: Optional[App] = None) -> list[DeliveryResult]:
+        """:meth:`deliver` for async code, and for ASGI applications."""
+        transport = httpx.ASGITransport(app=app) if app is not None else None
+        async with httpx.AsyncClient(transport=transport, timeout=10.0) as http:
+            return self._settle([await _apost(http, d) for d in self.deliveries])
+
+    def _settle(self, results: list[DeliveryResult]) -> list[DeliveryResult]:
+        delivered = {id(result.delivery) for result in results if result.ok}
+        with self._state.lock:
+            self._pending = [d for d in self._pending if id(d) not in delivered]
+        return results
+
+
+def _post(http: httpx.Client, delivery: Delivery) -> DeliveryResult:
+    try:
+        response = http.post(
+            delivery.target_url, content=delivery.body, headers=dict(delivery.headers)
+        )
+    except httpx.HTTPError as exc:
+        return DeliveryResult(delivery, error=f"{type(exc).__name__}: {exc}")
+    return DeliveryResult(delivery, status_code=response.status_code)
+
+
+async def _apost(http: httpx.AsyncClient, delivery: Delivery) -> DeliveryResult:
+    try:
+        response = await http.post(
+            delivery.target_url, content=delivery.body, headers=dict(delivery.headers)
+        )
+    except httpx.HTTPError as exc:
+        return DeliveryResult(delivery, error=f"{type(exc).__name__}: {exc}")
+    return DeliveryResult(delivery, status_code=response.status_code)
+
+
+def _is_asgi(app: App) -> bool:
+    """ASGI applications are coroutine functions, or objects with an ``async __call__``."""
+    dunder_call = type(app).__call__ if not inspect.isroutine(app) else None
+    return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(dunder_call)
