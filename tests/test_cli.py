@@ -52,6 +52,12 @@ def lines(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
 
 
+def resumable_export(output: Path, checkpoint: Path, *extra: str) -> list[str]:
+    """An api1 export (100 a page) with a checkpoint."""
+    return ["emails", "export", "--api", "v1", *extra, "--output", str(output),
+            "--checkpoint", str(checkpoint)]  # fmt: skip
+
+
 def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     status = main(list(argv))
     out, err = capsys.readouterr()
@@ -150,16 +156,7 @@ def test_an_interrupted_export_resumes_with_nothing_lost_or_repeated(
 ) -> None:
     fill(fake, 250)
     output, checkpoint = tmp_path / "out.jsonl", tmp_path / "export.checkpoint"
-    argv = [
-        "emails",
-        "export",
-        "--api",
-        "v1",
-        "--output",
-        str(output),
-        "--checkpoint",
-        str(checkpoint),
-    ]
+    argv = resumable_export(output, checkpoint)
     fake.fail_next(500, times=3, path="/api1/emails", after=1)  # page 2 fails for good
     status, _, err = run_main(capsys, *argv)
     assert status == 1
@@ -186,16 +183,7 @@ def test_resume_keeps_records_that_share_a_timestamp_across_the_break(
     for n in range(4):  # positions 99-102 share a millisecond, across the page break
         fake.collect(email=f"tie{n}@example.com", collected_at=same)
     output, checkpoint = tmp_path / "out.jsonl", tmp_path / "cp"
-    argv = [
-        "emails",
-        "export",
-        "--api",
-        "v1",
-        "--output",
-        str(output),
-        "--checkpoint",
-        str(checkpoint),
-    ]
+    argv = resumable_export(output, checkpoint)
     fake.fail_next(503, times=3, after=1)
     assert run_main(capsys, *argv)[0] == 1
     assert run_main(capsys, *argv)[0] == 0
@@ -241,18 +229,7 @@ def test_csv_export_resumes_through_its_spool(
 ) -> None:
     fill(fake, 150)
     output, checkpoint = tmp_path / "out.csv", tmp_path / "cp"
-    argv = [
-        "emails",
-        "export",
-        "--api",
-        "v1",
-        "--format",
-        "csv",
-        "--output",
-        str(output),
-        "--checkpoint",
-        str(checkpoint),
-    ]
+    argv = resumable_export(output, checkpoint, "--format", "csv")
     fake.fail_next(500, times=3, after=1)
     assert run_main(capsys, *argv)[0] == 1
     assert run_main(capsys, *argv)[0] == 0

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
-from typing import Optional, TypeVar
+from typing import Generic, Optional, TypeVar
 
 import httpx
 
@@ -24,15 +24,30 @@ _sleep = time.sleep
 _async_sleep = asyncio.sleep
 
 
-class _BaseClient:
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+
+
+class _BaseClient(Generic[HttpT]):
+    """Settings and the httpx client: what ``Client`` and ``AsyncClient`` share."""
+
+    _http_type: type[HttpT]
+
     def __init__(
         self,
         api_key: Optional[str],
         base_url: Optional[str],
         timeout: TimeoutTypes,
         max_retries: int,
+        http_client: Optional[HttpT],
     ) -> None:
         self._config = resolve_config(api_key, base_url, timeout, max_retries)
+        if http_client is not None and not isinstance(http_client, self._http_type):
+            raise TypeError(
+                f"http_client must be an httpx.{self._http_type.__name__}, "
+                f"got {type(http_client).__name__}"
+            )
+        self._owns_http = http_client is None
+        self._http: HttpT = http_client if http_client is not None else self._http_type()
 
     @property
     def base_url(self) -> str:
@@ -53,7 +68,7 @@ class _BaseClient:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
 
-class Client(_BaseClient):
+class Client(_BaseClient[httpx.Client]):
     """The synchronous client.
 
     Args:
@@ -72,6 +87,8 @@ class Client(_BaseClient):
                 print(contact.email)
     """
 
+    _http_type = httpx.Client
+
     def __init__(
         self,
         api_key: Optional[str] = None,
@@ -81,13 +98,7 @@ class Client(_BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: Optional[httpx.Client] = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries)
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise TypeError(
-                f"http_client must be an httpx.Client, got {type(http_client).__name__}"
-            )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client()
+        super().__init__(api_key, base_url, timeout, max_retries, http_client)
         self.emails = Emails(self)
         """api1's collected emails."""
         self.hooks = Hooks(self)
@@ -135,7 +146,7 @@ class Client(_BaseClient):
             yield from walk.accept(self._run(operation))
 
 
-class AsyncClient(_BaseClient):
+class AsyncClient(_BaseClient[httpx.AsyncClient]):
     """The asynchronous client: :class:`Client`'s names, awaited.
 
     ``iter()`` methods return async iterators. ``http_client`` is an
@@ -148,6 +159,8 @@ class AsyncClient(_BaseClient):
                 print(contact.email)
     """
 
+    _http_type = httpx.AsyncClient
+
     def __init__(
         self,
         api_key: Optional[str] = None,
@@ -157,13 +170,7 @@ class AsyncClient(_BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: Optional[httpx.AsyncClient] = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries)
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise TypeError(
-                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
-            )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient()
+        super().__init__(api_key, base_url, timeout, max_retries, http_client)
         self.emails = AsyncEmails(self)
         """api1's collected emails."""
         self.hooks = AsyncHooks(self)
