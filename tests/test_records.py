@@ -12,6 +12,7 @@ from wisepops import Contact, Hook, Page, Popup
 from wisepops._records import (
     RecordError,
     contact_from_json,
+    contacts_from_json,
     format_datetime,
     parse_datetime,
     popups_from_json,
@@ -225,3 +226,37 @@ def test_page_is_iterable_and_knows_whether_more_may_follow() -> None:
 def test_hook_holds_what_was_sent() -> None:
     hook = Hook(id=1, target_url="https://x.example/h", event="email")
     assert hook.wisepop_id is None
+
+
+AGREEMENT_CASES = [
+    record(1),
+    record(2, other_fields=[], email=None),
+    record(3, ip=None, country_code=None),
+    {
+        "collected_at": "2024-05-01T08:00:00.000Z",
+        "wisepop_id": 9,
+        "form_session": "s",
+        "fields": {"email": "m@example.fr", "phone": "+33612345678"},
+    },
+    {"collected_at": "2024-05-01T10:00:00+02:00", "wisepop_id": 9, "fields": {"email": 5}},
+    {"collected_at": "2024-05-01T08:00:00", "wisepop_id": 9},
+    {"collected_at": "2024-05-01T08:00:00.1234567Z", "wisepop_id": 9, "other_fields": None},
+]
+
+
+@pytest.mark.parametrize("value", AGREEMENT_CASES)
+def test_the_fast_path_builds_the_same_frozen_contact(value: dict[str, Any]) -> None:
+    (fast,) = contacts_from_json([value])
+    slow = contact_from_json(value, 0)
+    assert type(fast) is Contact
+    assert fast == slow
+    assert repr(fast) == repr(slow)
+    assert hash(fast) == hash(slow)
+    assert fast.dedupe_key == slow.dedupe_key
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        fast.wisepop_id = 1  # type: ignore[misc]
+
+
+def test_an_error_in_a_list_names_the_right_index() -> None:
+    with pytest.raises(RecordError, match="record 2: 'wisepop_id' must be an integer"):
+        contacts_from_json([record(0), record(1), record(2, wisepop_id="x")])

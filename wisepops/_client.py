@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
@@ -19,9 +18,13 @@ from ._retry import Outcome
 
 T = TypeVar("T")
 
-# Module attributes so that tests can skip the waits.
-_sleep = time.sleep
-_async_sleep = asyncio.sleep
+_sleep = time.sleep  # module attributes, so that tests can skip the waits
+
+
+async def _async_sleep(seconds: float) -> None:
+    import asyncio  # noqa: PLC0415 - on first use: it costs more than the rest of the SDK
+
+    await asyncio.sleep(seconds)
 
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)

@@ -20,6 +20,11 @@ Handler = Callable[[httpx.Request], httpx.Response]
 _HANG_LIMIT = 60.0  # seconds a "timeout" fault holds a connection at most
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops bursts of connections for a second
+
+
 class LoopbackServer:
     """Serve ``handler`` on ``host:port`` (0 picks a free port) in a background thread.
 
@@ -28,8 +33,7 @@ class LoopbackServer:
 
     def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
         self._closing = threading.Event()
-        self._server = ThreadingHTTPServer((host, port), _request_handler(handler, self._closing))
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), _request_handler(handler, self._closing))
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="wisepops-loopback", daemon=True
         )
@@ -63,6 +67,7 @@ class LoopbackServer:
 def _request_handler(handler: Handler, closing: threading.Event) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes
 
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

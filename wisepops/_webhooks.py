@@ -9,10 +9,11 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Sequence
+from hashlib import sha256
 from typing import Any, Optional, Union
 
 from ._errors import PayloadError, SignatureVerificationError
-from ._records import Contact, RecordError, contact_from_json, json_type
+from ._records import Contact, RecordError, contact_from_json, contacts_from_json, json_type
 
 __all__ = ["SIGNATURE_HEADER", "parse_payload", "sign", "unwrap", "verify_signature"]
 
@@ -55,16 +56,16 @@ def sign(body: Body, api_key: str) -> str:
     if not isinstance(api_key, str):
         raise TypeError(f"api_key must be a str, got {type(api_key).__name__}")
     (key,) = _key_bytes(api_key)
-    return hmac.digest(key, _body_bytes(body), "sha256").hex()
+    return hmac.new(key, _body_bytes(body), sha256).hexdigest()
 
 
 def verify_signature(body: Body, header: Optional[str], api_key: Keys) -> bool:
     """Whether ``header`` is the signature of the exact bytes ``body`` under ``api_key``.
 
     ``api_key`` may be a sequence of keys while you rotate them: any match is enough.
-    The comparison is constant-time, on bytes; case and surrounding spaces of the header
-    are ignored. Any header value (``None``, empty, garbage) gives ``False``, never an
-    exception; an empty key raises ``ValueError``, as it is a bug in the caller.
+    The digests are compared as bytes in constant time; case and surrounding spaces of
+    the header are ignored. Any header value (``None``, empty, garbage) gives ``False``,
+    never an exception; an empty key raises ``ValueError``, as it is a bug in the caller.
 
     Example::
 
@@ -72,21 +73,38 @@ def verify_signature(body: Body, header: Optional[str], api_key: Keys) -> bool:
                 wisepops.SIGNATURE_HEADER), api_key):
             return HttpResponse(status=401)
     """
-    keys = _key_bytes(api_key)
-    data = _body_bytes(body)
-    if isinstance(header, (bytes, bytearray)):
-        header = header.decode("latin-1")
-    if not isinstance(header, str):
+    if type(api_key) is str and api_key:  # the common case first: this runs per request
+        keys: Sequence[bytes] = (api_key.encode("utf-8"),)
+    else:
+        keys = _key_bytes(api_key)
+    data = body if type(body) is bytes else _body_bytes(body)
+    given = _header_digest(header if type(header) is str else _header_text(header))
+    if given is None:
         return False
-    header = header.strip()
-    if len(header) != _SIGNATURE_LENGTH or not header.isascii():
-        return False
-    given = header.lower().encode("ascii")
     matched = False
     for key in keys:  # no early exit: the time taken does not tell which key matched
-        expected = hmac.digest(key, data, "sha256").hex().encode("ascii")
-        matched |= hmac.compare_digest(expected, given)
+        matched |= hmac.compare_digest(hmac.new(key, data, sha256).digest(), given)
     return matched
+
+
+def _header_text(header: object) -> Optional[str]:
+    """A header given as bytes (raw ASGI headers) as text; ``None`` for anything else."""
+    if isinstance(header, (bytes, bytearray)):
+        return header.decode("latin-1")
+    return None
+
+
+def _header_digest(header: Optional[str]) -> Optional[bytes]:
+    """The 32 bytes a signature header spells in hex, or ``None`` for anything else."""
+    if header is None:
+        return None
+    header = header.strip()
+    if len(header) != _SIGNATURE_LENGTH or not header.isascii():
+        return None
+    try:
+        return bytes.fromhex(header)  # either case; inner spaces leave it short, so no match
+    except ValueError:
+        return None
 
 
 def parse_payload(body: Body) -> list[Contact]:
@@ -104,7 +122,7 @@ def parse_payload(body: Body) -> list[Contact]:
     value = _decode(body)
     try:
         if type(value) is list:
-            return [contact_from_json(record, index) for index, record in enumerate(value)]
+            return contacts_from_json(value)
         if type(value) is dict:
             return [contact_from_json(value, 0)]
     except RecordError as exc:

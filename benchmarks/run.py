@@ -1,0 +1,274 @@
+"""Benchmarks of the SDK's hot paths, each as a ratio to its natural floor.
+
+Run ``python benchmarks/run.py`` after the README's install (``--quick`` for a smoke
+run). Every SDK figure is measured beside its baseline in the same process, the two
+interleaved round after round, and reported as the median of the per-round ratios, so
+machine noise hits both sides alike. Nothing here runs in the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import hmac
+import json
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from hashlib import sha256
+from typing import Callable
+
+import attrs
+import httpx
+
+import wisepops
+from wisepops._fake_api import api1_record, api2_record, php_json
+from wisepops._loopback import LoopbackServer
+
+KEY = "3f9c1a7e5b2d48c0a6e1f7b9d2c4e8a0"
+T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+@attrs.frozen
+class Figure:
+    name: str
+    baseline: str
+    budget: str
+    value: str
+    ok: bool
+
+
+def contact(n: int) -> wisepops.Contact:
+    return wisepops.Contact(
+        collected_at=T0 + timedelta(milliseconds=37 * n),
+        wisepop_id=12345 + n % 7,
+        email=f"visitor{n}@example.com",
+        ip="203.0.113.7",
+        country_code="FR",
+        fields={"City": "Paris", "Gender": "female", "Consent": "yes"},
+        form_session=f"6a1f0c3e-3b7e-4a2b-9f1d-{n:012d}",
+    )
+
+
+def ratio(
+    sdk: Callable[[], object], baseline: Callable[[], object], rounds: int, batch: int
+) -> float:
+    """Median over ``rounds`` of (SDK time / baseline time), each timing ``batch`` calls."""
+    ratios = []
+    for round_number in range(rounds):
+        pair = [(sdk, 0), (baseline, 1)]
+        if round_number % 2:
+            pair.reverse()  # alternate who goes first, so warm caches favour neither
+        times = [0.0, 0.0]
+        for function, slot in pair:
+            gc.collect()
+            start = time.perf_counter()
+            for _ in range(batch):
+                function()
+            times[slot] = time.perf_counter() - start
+        ratios.append(times[0] / times[1])
+    return statistics.median(ratios)
+
+
+def verify_figures(rounds: int) -> list[Figure]:
+    figures = []
+    for size, budget in ((1024, 1.3), (256 * 1024, 1.05)):
+        body = (b'[{"email":"x@example.com"}]' * (size // 26 + 1))[:size]
+        header = wisepops.sign(body, KEY)
+        key = KEY.encode()
+
+        def sdk(body: bytes = body, header: str = header) -> bool:
+            return wisepops.verify_signature(body, header, KEY)
+
+        def baseline(body: bytes = body, header: str = header, key: bytes = key) -> bool:
+            expected = hmac.new(key, body, sha256).hexdigest()
+            return hmac.compare_digest(expected, header)
+
+        batch = 20_000 if size == 1024 else 200
+        value = ratio(sdk, baseline, rounds, batch)
+        figures.append(
+            Figure(
+                f"verify_signature, {size // 1024} KB body",
+                "hmac.new(...).hexdigest() + compare_digest",
+                f"<= {budget}x",
+                f"{value:.2f}x",
+                value <= budget,
+            )
+        )
+    return figures
+
+
+def parse_figures(rounds: int) -> list[Figure]:
+    figures = []
+    for shape, render in (("api1", api1_record), ("api2", api2_record)):
+        body = php_json([render(contact(n)) for n in range(1000)])
+
+        def sdk(body: bytes = body) -> object:
+            return wisepops.parse_payload(body)
+
+        def baseline(body: bytes = body) -> object:
+            return json.loads(body)
+
+        value = ratio(sdk, baseline, rounds, 20)
+        figures.append(
+            Figure(
+                f"parse_payload, 1,000 records, {shape} shape",
+                "json.loads of the same bytes",
+                "<= 2.0x",
+                f"{value:.2f}x",
+                value <= 2.0,
+            )
+        )
+    return figures
+
+
+def pages_transport(total: int, page_size: int = 100) -> httpx.MockTransport:
+    """``/api1/emails`` pages of ``total`` records, encoded once up front."""
+    bodies = [
+        php_json([api1_record(contact(n)) for n in range(start, min(start + page_size, total))])
+        for start in range(0, total + 1, page_size)
+    ]
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "1"))
+        return httpx.Response(200, content=bodies[page - 1] if page <= len(bodies) else b"[]")
+
+    return httpx.MockTransport(handle)
+
+
+def iteration_figure(rounds: int) -> Figure:
+    http = httpx.Client(transport=pages_transport(2000))
+    client = wisepops.Client(KEY, base_url="https://bench.test", http_client=http)
+
+    def sdk() -> int:
+        return sum(1 for _ in client.emails.iter())
+
+    def baseline() -> int:
+        count, page = 0, 1
+        while True:
+            response = http.get("https://bench.test/api1/emails", params={"page": page})
+            records = json.loads(response.content)
+            count += len(records)
+            if len(records) < 100:
+                return count
+            page += 1
+
+    assert sdk() == baseline() == 2000
+    value = ratio(sdk, baseline, rounds, 3)
+    return Figure(
+        "client.emails.iter(), 2,000 records (MockTransport)",
+        "a plain httpx loop with json.loads",
+        "<= 1.6x",
+        f"{value:.2f}x",
+        value <= 1.6,
+    )
+
+
+def memory_figure(total: int) -> Figure:
+    def handle(request: httpx.Request) -> httpx.Response:
+        """Pages made on request, so that the benchmark itself holds no 100,000 records."""
+        page = int(request.url.params["page"])
+        start = (page - 1) * 1000
+        records = [api2_record(contact(n)) for n in range(start, min(start + 1000, total))]
+        return httpx.Response(200, content=php_json(records))
+
+    http = httpx.Client(transport=httpx.MockTransport(handle))
+    client = wisepops.Client(KEY, base_url="https://bench.test", http_client=http)
+    gc.collect()
+    tracemalloc.start()
+    count = sum(1 for _ in client.v2.contacts.iter())
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert count == total
+    mib = peak / 2**20
+    return Figure(
+        f"iterating {total:,} records (v2, 1,000 a page)",
+        "-",
+        "peak traced memory < 8 MiB",
+        f"{mib:.1f} MiB",
+        mib < 8,
+    )
+
+
+def import_figure(rounds: int) -> Figure:
+    def cost(statement: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", statement], check=True)
+        return time.perf_counter() - start
+
+    ratios = []
+    for _ in range(rounds):
+        sdk, baseline = cost("import wisepops"), cost("import httpx, attrs")
+        ratios.append(sdk / baseline)
+    value = statistics.median(ratios)
+    return Figure(
+        'python -c "import wisepops"',
+        'python -c "import httpx, attrs"',
+        "<= 1.5x",
+        f"{value:.2f}x",
+        value <= 1.5,
+    )
+
+
+def concurrency_figure(pages: int = 20, latency: float = 0.05) -> Figure:
+    body = php_json([api2_record(contact(n)) for n in range(100)])
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(latency)
+        return httpx.Response(200, content=body)
+
+    async def measure(url: str) -> tuple[float, float]:
+        async with wisepops.AsyncClient(KEY, base_url=url) as client:
+            start = time.perf_counter()
+            for page in range(1, pages + 1):
+                await client.v2.contacts.list(page=page)
+            sequential = time.perf_counter() - start
+            start = time.perf_counter()
+            await asyncio.gather(*(client.v2.contacts.list(page=p) for p in range(1, pages + 1)))
+            concurrent = time.perf_counter() - start
+        return sequential, concurrent
+
+    with LoopbackServer(slow) as server:
+        sequential, concurrent = asyncio.run(measure(server.url))
+    return Figure(
+        f"AsyncClient: {pages} pages, gather vs one by one ({latency * 1000:.0f} ms latency)",
+        "-",
+        "report the speed-up",
+        f"{sequential / concurrent:.1f}x faster ({sequential:.2f} s -> {concurrent:.2f} s)",
+        True,
+    )
+
+
+def table(figures: list[Figure]) -> Iterator[str]:
+    yield "| figure | baseline | budget | measured | within |"
+    yield "| --- | --- | --- | --- | --- |"
+    for f in figures:
+        yield f"| {f.name} | {f.baseline} | {f.budget} | {f.value} | {'yes' if f.ok else 'NO'} |"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds: a smoke run")
+    args = parser.parse_args()
+    rounds = 3 if args.quick else 15
+    versions = f"Python {sys.version.split()[0]}, httpx {httpx.__version__}"
+    print(f"wisepops {wisepops.__version__}, {versions}")
+    figures = [
+        *verify_figures(rounds),
+        *parse_figures(rounds),
+        iteration_figure(rounds),
+        memory_figure(10_000 if args.quick else 100_000),
+        import_figure(3 if args.quick else 11),
+        concurrency_figure(),
+    ]
+    print("\n".join(table(figures)))
+    return 0 if all(f.ok for f in figures) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
