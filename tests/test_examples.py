@@ -195,3 +195,15 @@ def test_each_example_serves_when_run_as_a_script(
         server.communicate(timeout=10)
     assert response.status_code == 200
     assert response.json() == {"received": 1, "new": 1}
+
+
+def test_the_fastapi_cap_holds_without_a_content_length(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunked upload declares no length: the receiver stops reading past the cap."""
+    from fastapi.testclient import TestClient
+
+    from examples import fastapi_receiver
+
+    monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+    chunks = (b" " * 65536 for _ in range(20))  # 1.25 MiB, streamed
+    response = TestClient(fastapi_receiver.app).post(URL, content=chunks)
+    assert response.status_code == 413

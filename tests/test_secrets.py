@@ -58,3 +58,34 @@ def test_errors_expose_no_key(
         assert API_KEY not in str(request.headers.raw)
         assert request.headers["Authorization"] == 'WISEPOPS-API key="[redacted]"'
     assert API_KEY not in caplog.text
+
+
+def test_no_logger_at_debug_sees_the_key_over_real_http(caplog: pytest.LogCaptureFixture) -> None:
+    """httpx and httpcore log at DEBUG too: nothing they log carries the key either."""
+    from wisepops.testing import FakeWisepops
+
+    fake = FakeWisepops(api_key=API_KEY)
+    fake.collect(email="a@example.com")
+    fake.fail_next(503)
+    caplog.set_level(logging.DEBUG)
+    with fake.serve() as url, wisepops.Client(API_KEY, base_url=url) as client:
+        assert len(client.emails.list()) == 1
+        with (
+            wisepops.Client("a-wrong-key-123", base_url=url) as wrong,
+            pytest.raises(wisepops.AuthenticationError) as caught,
+        ):
+            wrong.emails.list()
+    loggers = {record.name for record in caplog.records}
+    assert {"wisepops", "httpx"} <= loggers
+    assert any(name.startswith("httpcore") for name in loggers)
+    assert API_KEY not in caplog.text
+    assert "a-wrong-key-123" not in caplog.text
+    assert "a-wrong-key-123" not in str(caught.value)
+
+
+def test_a_webhook_error_never_shows_the_key() -> None:
+    body = b'[{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 1}]'
+    with pytest.raises(wisepops.SignatureVerificationError) as caught:
+        wisepops.unwrap(body, "0" * 64, API_KEY)
+    assert API_KEY not in str(caught.value)
+    assert API_KEY not in repr(caught.value)

@@ -35,7 +35,10 @@ class LoopbackServer:
         self._closing = threading.Event()
         self._server = _Server((host, port), _request_handler(handler, self._closing))
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="wisepops-loopback", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how long close() may wait for the loop
+            name="wisepops-loopback",
+            daemon=True,
         )
         self._thread.start()
 

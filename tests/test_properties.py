@@ -1,0 +1,105 @@
+"""Properties that hold for any input: hostile bytes get typed errors, never surprises."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import wisepops
+from wisepops import PayloadError, parse_payload, sign, verify_signature
+from wisepops._records import contact_from_json, contacts_from_json
+
+KEY = "3f9c1a7e5b2d48c0a6e1f7b9d2c4e8a0"
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=30,
+)
+
+timestamps = st.datetimes(timezones=st.timezones()).map(lambda dt: dt.isoformat()) | st.text()
+maybe_text = st.none() | st.text() | st.integers()
+records = st.fixed_dictionaries(
+    {},
+    optional={
+        "collected_at": timestamps | st.integers(),
+        "wisepop_id": st.integers() | st.text() | st.booleans(),
+        "email": maybe_text,
+        "ip": maybe_text,
+        "country_code": maybe_text,
+        "form_session": maybe_text,
+        "fields": st.none() | st.dictionaries(st.text(), json_values) | st.just([]) | st.integers(),
+        "other_fields": st.none() | st.dictionaries(st.text(), json_values) | st.just([]),
+        "created_at": json_values,
+        "wisepop_name": json_values,
+    },
+)
+
+
+def parses_or_refuses(body: Any) -> None:
+    try:
+        contacts = parse_payload(body)
+    except PayloadError as exc:
+        assert str(exc)
+        return
+    assert isinstance(contacts, list)
+    assert all(isinstance(contact, wisepops.Contact) for contact in contacts)
+
+
+@given(st.binary())
+@example(b"[" * 100_000)
+@example(b'{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 1e400}')
+@example(b"[" + b"1" * 5000 + b"]")
+@example(b"\xef\xbb\xbf[]")
+def test_any_bytes_parse_or_raise_payload_error(body: bytes) -> None:
+    parses_or_refuses(body)
+
+
+@given(json_values)
+def test_any_json_value_parses_or_raises_payload_error(value: Any) -> None:
+    parses_or_refuses(json.dumps(value))
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(records, max_size=5) | records)
+def test_any_record_like_payload_parses_or_raises_payload_error(value: Any) -> None:
+    parses_or_refuses(json.dumps(value).encode())
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(records, min_size=1, max_size=3))
+def test_the_fast_and_the_careful_parser_agree(value: list[dict[str, Any]]) -> None:
+    try:
+        careful = [contact_from_json(record, index) for index, record in enumerate(value)]
+    except ValueError as careful_error:
+        try:
+            contacts_from_json(value)
+        except ValueError as fast_error:
+            assert str(fast_error) == str(careful_error)
+        else:
+            raise AssertionError("the fast path accepted what the careful one refused")
+        return
+    assert contacts_from_json(value) == careful
+
+
+@given(st.binary() | st.text(), st.none() | st.text() | st.binary(), st.text(min_size=1))
+def test_verify_returns_a_bool_for_any_header(body: Any, header: Any, key: str) -> None:
+    assert verify_signature(body, header, key) in (True, False)
+
+
+@given(st.binary(), st.text(min_size=1), st.sampled_from([str.lower, str.upper, " {} \t".format]))
+def test_a_signature_verifies_however_its_header_is_dressed(
+    body: bytes, key: str, dress: Any
+) -> None:
+    signature = sign(body, key)
+    assert verify_signature(body, dress(signature), key)
+    assert verify_signature(bytearray(body), signature, [key + "-old", key])
+
+
+@given(st.binary(), st.binary(), st.text(min_size=1))
+def test_a_signature_does_not_verify_another_body(body: bytes, other: bytes, key: str) -> None:
+    if body != other:
+        assert not verify_signature(other, sign(body, key), key)
