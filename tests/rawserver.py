@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -40,10 +41,8 @@ class ResettingServer:
             with connection:
                 if self.after_request:
                     connection.settimeout(2)
-                    try:
+                    with contextlib.suppress(OSError):
                         connection.recv(65536)
-                    except OSError:
-                        pass
                 # SO_LINGER with a zero timeout turns close() into a reset.
                 connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 

@@ -6,9 +6,9 @@ attempts were made, and for POST that no hook was created twice.
 
 from __future__ import annotations
 
-from email.utils import formatdate
 import time
 from datetime import datetime, timedelta, timezone
+from email.utils import formatdate
 from typing import Any, Callable, NamedTuple, Optional
 
 import httpx
@@ -41,6 +41,11 @@ def status(
         fake.fail_next(code, times=times, retry_after=retry_after, body=HTML.format(status=code))
 
     return inject
+
+
+def retry_at_date(fake: FakeWisepops) -> None:
+    """The date is taken when the row runs, not when the module is imported."""
+    status(503, retry_after=formatdate(time.time() + 3, usegmt=True))(fake)
 
 
 GET_ROWS = [
@@ -251,12 +256,12 @@ def test_iteration_yields_each_record_once_or_raises(
 
     def consume(client: Any) -> Any:
         if isinstance(client, wisepops.Client):
-            yielded.extend(c.email for c in client.v2.contacts.iter(page_size=100))
+            yielded.extend(str(c.email) for c in client.v2.contacts.iter(page_size=100))
             return None
 
         async def drain() -> None:
             async for contact in client.v2.contacts.iter(page_size=100):
-                yielded.append(contact.email)
+                yielded.append(str(contact.email))
 
         return drain()
 

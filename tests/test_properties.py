@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -42,9 +44,8 @@ records = st.fixed_dictionaries(
 def parses_or_refuses(body: Any) -> None:
     try:
         contacts = parse_payload(body)
-    except PayloadError as exc:
-        assert str(exc)
-        return
+    except PayloadError:
+        return  # the one error it may raise
     assert isinstance(contacts, list)
     assert all(isinstance(contact, wisepops.Contact) for contact in contacts)
 
@@ -75,12 +76,8 @@ def test_the_fast_and_the_careful_parser_agree(value: list[dict[str, Any]]) -> N
     try:
         careful = [contact_from_json(record, index) for index, record in enumerate(value)]
     except ValueError as careful_error:
-        try:
+        with pytest.raises(ValueError, match=re.escape(str(careful_error))):
             contacts_from_json(value)
-        except ValueError as fast_error:
-            assert str(fast_error) == str(careful_error)
-        else:
-            raise AssertionError("the fast path accepted what the careful one refused")
         return
     assert contacts_from_json(value) == careful
 
