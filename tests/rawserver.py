@@ -35,7 +35,7 @@ class ResettingServer:
         while not self._stop.is_set():
             try:
                 connection, _ = self._socket.accept()
-            except TimeoutError:
+            except socket.timeout:  # TimeoutError only from Python 3.10
                 continue
             self.connections += 1
             with connection:

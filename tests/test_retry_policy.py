@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import httpx
@@ -110,3 +111,27 @@ def test_delay_gives_up_when_retries_are_spent() -> None:
     assert policy.delay("GET", response(503), 1, jitter=0, now=NOW) == 1.0
     assert policy.delay("GET", response(503), 2, jitter=0, now=NOW) is None
     assert RetryPolicy(max_retries=0).delay("GET", response(503), 0, jitter=0, now=NOW) is None
+
+
+def test_an_absurdly_long_number_of_seconds_is_garbage() -> None:
+    assert parse_retry_after("9" * 400, NOW) is None  # float() says inf
+
+
+def test_a_date_with_an_offset_counts_from_that_offset() -> None:
+    in_30_s = datetime.fromtimestamp(NOW + 30, timezone(timedelta(hours=2)))
+    assert parse_retry_after(format_datetime(in_30_s), NOW) == 30.0
+
+
+def test_a_date_in_minus_0000_is_utc_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    in_30_s = format_datetime(datetime.fromtimestamp(NOW + 30, timezone.utc)).replace(
+        "+0000", "-0000"
+    )
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert parse_retry_after(in_30_s, NOW) == 30.0
+    finally:
+        monkeypatch.undo()
+        time.tzset()

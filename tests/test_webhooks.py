@@ -90,18 +90,30 @@ def test_key_rotation_accepts_any_of_the_keys() -> None:
     assert not verify(BODY, GOOD, ["new-key", "old-key"])
 
 
-@pytest.mark.parametrize("keys", ["", [], ["good", ""]])
-def test_an_empty_key_is_a_programming_error(keys: Any) -> None:
-    with pytest.raises(ValueError, match="api_key"):
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ("", "api_key must not be empty"),
+        (["good", ""], "api_key must not be empty"),
+        ([], "api_key must be a key, or a non-empty sequence of keys"),
+    ],
+)
+def test_an_empty_key_is_a_programming_error(keys: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
         verify(BODY, GOOD, keys)
-    with pytest.raises(ValueError, match="api_key"):
+    with pytest.raises(ValueError, match=f"^{message}$"):
         unwrap(BODY, GOOD, keys)
 
 
+def test_a_key_that_is_not_text_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"^api_key must be a str, got bytes$"):
+        verify(BODY, GOOD, [KEY, KEY.encode()])  # type: ignore[list-item]
+
+
 def test_sign_refuses_an_empty_key_and_a_key_list() -> None:
-    with pytest.raises(ValueError, match="api_key"):
+    with pytest.raises(ValueError, match=r"^api_key must not be empty$"):
         sign(BODY, "")
-    with pytest.raises(TypeError, match="api_key"):
+    with pytest.raises(TypeError, match=r"^api_key must be a str, got list$"):
         sign(BODY, ["a", "b"])  # type: ignore[arg-type]
 
 
@@ -227,8 +239,12 @@ def test_unwrap_without_a_signature(header: str | None) -> None:
 
 
 def test_unwrap_with_a_wrong_signature_does_not_parse() -> None:
-    with pytest.raises(SignatureVerificationError, match="does not match") as caught:
+    with pytest.raises(SignatureVerificationError) as caught:
         unwrap(b"not even json", GOOD, KEY)
+    assert str(caught.value) == (
+        "the X-Wisepops-Signature header does not match the body: check the API key, "
+        "and that the raw body is verified, not re-serialised JSON"
+    )
     assert isinstance(caught.value, ValueError)
     assert KEY not in str(caught.value)
 

@@ -110,7 +110,10 @@ class Client(_BaseClient[httpx.Client]):
         """The current API: contacts, hooks, pop-ups and data privacy."""
 
     def close(self) -> None:
-        """Close the connections, unless the ``httpx.Client`` was yours."""
+        """Close the connections, unless the ``httpx.Client`` was yours.
+
+        Example: ``client.close()``, or ``with wisepops.Client() as client: ...``
+        """
         if self._owns_http:
             self._http.close()
 
@@ -182,7 +185,10 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
         """The current API: contacts, hooks, pop-ups and data privacy."""
 
     async def aclose(self) -> None:
-        """Close the connections, unless the ``httpx.AsyncClient`` was yours."""
+        """Close the connections, unless the ``httpx.AsyncClient`` was yours.
+
+        Example: ``await client.aclose()``, or ``async with wisepops.AsyncClient() as client: ...``
+        """
         if self._owns_http:
             await self._http.aclose()
 

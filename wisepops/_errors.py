@@ -58,18 +58,36 @@ class WisepopsError(Exception):
 
 
 class APIError(WisepopsError):
-    """A call to the WisePops API did not give the expected result."""
+    """A call to the WisePops API did not give the expected result.
+
+    Example::
+
+        try:
+            page = client.emails.list()
+        except wisepops.APIError:
+            page = None  # WisePops is unreachable or answered badly: try later
+    """
 
 
 class APIConnectionError(APIError):
     """No HTTP response arrived: DNS, refused or reset connection, TLS, or a broken body.
 
     The underlying ``httpx`` exception is chained as ``__cause__``.
+
+    Example::
+
+        except wisepops.APIConnectionError as exc:
+            log.warning("WisePops unreachable: %s (%r)", exc, exc.__cause__)
     """
 
 
 class APITimeoutError(APIConnectionError):
-    """The request timed out (connect, write, read or pool), after any retries."""
+    """The request timed out (connect, write, read or pool), after any retries.
+
+    Example::
+
+        client = wisepops.Client(timeout=httpx.Timeout(60.0, connect=5.0))  # more patience
+    """
 
 
 class APIStatusError(APIError):
@@ -80,6 +98,11 @@ class APIStatusError(APIError):
         response: the ``httpx.Response``; its request carries no API key.
         body: the decoded JSON body when it parses, else the text (an HTML error
             page from a proxy, for instance), else ``None`` for an empty body.
+
+    Example::
+
+        except wisepops.APIStatusError as exc:
+            print(exc.status_code, exc.body)
     """
 
     def __init__(self, message: str, *, response: httpx.Response, body: Any) -> None:
@@ -90,19 +113,34 @@ class APIStatusError(APIError):
 
 
 class BadRequestError(APIStatusError):
-    """400: the API rejected the parameters."""
+    """400: the API rejected the parameters.
+
+    Example: ``except wisepops.BadRequestError as exc: print(exc.body)``
+    """
 
 
 class AuthenticationError(APIStatusError):
-    """401: the API key is missing, wrong or revoked."""
+    """401: the API key is missing, wrong or revoked.
+
+    Example: ``except wisepops.AuthenticationError: sys.exit("check WISEPOPS_API_KEY")``
+    """
 
 
 class PermissionDeniedError(APIStatusError):
-    """403: the key is valid but the plan or website does not allow this call."""
+    """403: the key is valid but the plan or website does not allow this call.
+
+    Example: ``except wisepops.PermissionDeniedError: notify("the API needs a Pro plan")``
+    """
 
 
 class NotFoundError(APIStatusError):
-    """404: no such resource, for instance an unknown hook id."""
+    """404: no such resource, for instance an unknown hook id.
+
+    Example::
+
+        with contextlib.suppress(wisepops.NotFoundError):
+            client.hooks.delete(hook_id)  # already gone is fine
+    """
 
 
 class RateLimitError(APIStatusError):
@@ -112,6 +150,11 @@ class RateLimitError(APIStatusError):
         retry_after: seconds the server asked to wait, or ``None`` when it did not say.
             The SDK waits out a short ``Retry-After`` itself; it raises this error when
             retries are exhausted or the wait is longer than a minute.
+
+    Example::
+
+        except wisepops.RateLimitError as exc:
+            schedule_retry(after=exc.retry_after or 3600)
     """
 
     def __init__(
@@ -127,7 +170,10 @@ class RateLimitError(APIStatusError):
 
 
 class InternalServerError(APIStatusError):
-    """5xx: the server or a proxy in front of it failed."""
+    """5xx: the server or a proxy in front of it failed (after any retries).
+
+    Example: ``except wisepops.InternalServerError: schedule_retry(after=300)``
+    """
 
 
 class APIResponseValidationError(APIError):
@@ -136,6 +182,11 @@ class APIResponseValidationError(APIError):
     Attributes:
         response: the ``httpx.Response`` (its request carries no API key), or ``None``
             when the fault spans responses, like a page that repeats the previous one.
+
+    Example::
+
+        except wisepops.APIResponseValidationError as exc:
+            log.error("unexpected answer from WisePops: %s", exc)
     """
 
     def __init__(self, message: str, *, response: Optional[httpx.Response] = None) -> None:
@@ -145,8 +196,20 @@ class APIResponseValidationError(APIError):
 
 class PayloadError(WisepopsError, ValueError):
     """A webhook body that is not valid WisePops records; the message names the
-    record index and the key at fault."""
+    record index and the key at fault.
+
+    Example::
+
+        except wisepops.PayloadError as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+    """
 
 
 class SignatureVerificationError(WisepopsError, ValueError):
-    """A webhook whose ``X-Wisepops-Signature`` header is missing or does not match."""
+    """A webhook whose ``X-Wisepops-Signature`` header is missing or does not match.
+
+    Example::
+
+        except wisepops.SignatureVerificationError:
+            return JsonResponse({"error": "invalid signature"}, status=401)
+    """

@@ -86,7 +86,10 @@ class Contact:
         return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
 
     def to_json(self) -> dict[str, Any]:
-        """The record as a JSON-ready dict in api2's shape, with ``email`` also at the top."""
+        """The record as a JSON-ready dict in api2's shape, with ``email`` also at the top.
+
+        Example: ``out.write(json.dumps(contact.to_json()) + "\n")``
+        """
         return {
             "collected_at": format_datetime(self.collected_at),
             "wisepop_id": self.wisepop_id,

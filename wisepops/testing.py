@@ -55,7 +55,15 @@ App = Callable[..., Any]  # a WSGI or ASGI application
 
 @attrs.frozen
 class Delivery:
-    """A webhook delivery the fake queued: what WisePops would POST, signed."""
+    """A webhook delivery the fake queued: what WisePops would POST, signed.
+
+    Example::
+
+        (delivery,) = fake.deliveries
+        contacts = wisepops.unwrap(
+            delivery.body, delivery.headers[wisepops.SIGNATURE_HEADER], fake.api_key
+        )
+    """
 
     hook_id: int
     target_url: str
@@ -65,7 +73,13 @@ class Delivery:
 
 @attrs.frozen
 class DeliveryResult:
-    """What became of one delivery: the receiver's status code, or the transport error."""
+    """What became of one delivery: the receiver's status code, or the transport error.
+
+    Example::
+
+        results = fake.deliver(app)
+        assert all(result.ok for result in results), results
+    """
 
     delivery: Delivery
     status_code: Optional[int] = None
@@ -137,7 +151,10 @@ class FakeWisepops:
         display_count: int = 0,
         click_count: int = 0,
     ) -> Popup:
-        """Add a pop-up to ``GET /api2/wisepops``; its ``email_count`` follows the contacts."""
+        """Add a pop-up to ``GET /api2/wisepops``; its ``email_count`` follows the contacts.
+
+        Example: ``fake.add_popup("Newsletter", display_count=1200)``
+        """
         with self._state.lock:
             popup_id = popup_id or max(self._state.popups, default=0) + 1
             stats = PopupStats(
@@ -178,6 +195,8 @@ class FakeWisepops:
         the form block that collected it: ``email`` when there is an email, else
         ``phone`` when ``fields`` has a phone, else ``survey``. A hook matches when its
         event is that one and its ``wisepop_id`` is unset or equal.
+
+        Example: ``fake.collect(email="jane@example.com", wisepop_id=1, fields={"City": "Paris"})``
         """
         fields = dict(fields or {})
         if event is None:
@@ -239,13 +258,18 @@ class FakeWisepops:
         first, to fail page 3 of a listing, say). ``retry_after`` adds a ``Retry-After``
         header (seconds, or any string such as an HTTP date); ``body`` replaces the JSON
         error with this text, like a proxy's HTML page.
+
+        Example: ``fake.fail_next(429, retry_after=0)``: the next call gets a 429
         """
         header = None if retry_after is None else str(retry_after)
         fault = Fault("status", path, status=status, retry_after=header, body=body)
         self._plan(fault, times, after)
 
     def time_out_next(self, *, times: int = 1, path: Optional[str] = None, after: int = 0) -> None:
-        """Give no answer to the next ``times`` requests, so that the client times out."""
+        """Give no answer to the next ``times`` requests, so that the client times out.
+
+        Example: ``fake.time_out_next(path="/api2/contacts", after=2)``
+        """
         self._plan(Fault("timeout", path), times, after)
 
     def disconnect_next(
@@ -260,11 +284,16 @@ class FakeWisepops:
 
         With ``after_processing=True`` the request takes effect first (a hook is
         created, say) and only the answer is lost: what a retried POST must survive.
+
+        Example: ``fake.disconnect_next(after_processing=True)``
         """
         self._plan(Fault("disconnect", path, after_processing=after_processing), times, after)
 
     def truncate_next(self, *, times: int = 1, path: Optional[str] = None, after: int = 0) -> None:
-        """Process the next ``times`` requests but send only half of each answer's body."""
+        """Process the next ``times`` requests but send only half of each answer's body.
+
+        Example: ``fake.truncate_next(times=3)``
+        """
         self._plan(Fault("truncate", path, after_processing=True), times, after)
 
     def _plan(self, fault: Fault, times: int, after: int) -> None:
@@ -277,7 +306,10 @@ class FakeWisepops:
     # --- clients ------------------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request in-process, faults acted out as httpx errors."""
+        """Answer one request in-process, faults acted out as httpx errors.
+
+        Example: ``fake.handle(httpx.Request("GET", "https://x/api2/wisepops"))``
+        """
         try:
             return handle(self._state, request)
         except Hang:
@@ -293,17 +325,26 @@ class FakeWisepops:
             ) from None
 
     def transport(self) -> httpx.MockTransport:
-        """An httpx transport, for your own ``httpx.Client`` or ``httpx.AsyncClient``."""
+        """An httpx transport, for your own ``httpx.Client`` or ``httpx.AsyncClient``.
+
+        Example: ``httpx.Client(transport=fake.transport())``
+        """
         return httpx.MockTransport(self.handle)
 
     def client(self, **options: Any) -> Client:
-        """A :class:`wisepops.Client` wired to this fake; ``options`` go to the client."""
+        """A :class:`wisepops.Client` wired to this fake; ``options`` go to the client.
+
+        Example: ``with fake.client(max_retries=0) as client: ...``
+        """
         options.setdefault("api_key", self.api_key)
         options.setdefault("base_url", FAKE_BASE_URL)
         return Client(http_client=httpx.Client(transport=self.transport()), **options)
 
     def async_client(self, **options: Any) -> AsyncClient:
-        """A :class:`wisepops.AsyncClient` wired to this fake."""
+        """A :class:`wisepops.AsyncClient` wired to this fake.
+
+        Example: ``async with fake.async_client() as client: ...``
+        """
         options.setdefault("api_key", self.api_key)
         options.setdefault("base_url", FAKE_BASE_URL)
         return AsyncClient(http_client=httpx.AsyncClient(transport=self.transport()), **options)
@@ -328,6 +369,8 @@ class FakeWisepops:
         With ``app``, deliveries go in-process to that WSGI or ASGI application (Flask,
         Django, FastAPI...) instead of over the network. Inside a running event loop,
         use :meth:`adeliver`.
+
+        Example: ``results = fake.deliver(flask_app)``
         """
         if app is not None and _is_asgi(app):
             return asyncio.run(self.adeliver(app))
@@ -336,7 +379,10 @@ class FakeWisepops:
             return self._settle([_post(http, d) for d in self.deliveries])
 
     async def adeliver(self, app: Optional[App] = None) -> list[DeliveryResult]:
-        """:meth:`deliver` for async code, and for ASGI applications."""
+        """:meth:`deliver` for async code, and for ASGI applications.
+
+        Example: ``results = await fake.adeliver(fastapi_app)``
+        """
         transport = httpx.ASGITransport(app=app) if app is not None else None
         async with httpx.AsyncClient(transport=transport, timeout=10.0) as http:
             return self._settle([await _apost(http, d) for d in self.deliveries])

@@ -1,0 +1,66 @@
+"""What a user of the published package relies on: names, version, types, documentation."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import wisepops
+import wisepops.resources
+import wisepops.testing
+
+DESIGN_NAMES = {
+    "Client", "AsyncClient", "verify_signature", "sign", "parse_payload", "unwrap",
+    "SIGNATURE_HEADER", "Contact", "Hook", "Popup", "Page", "WisepopsError", "APIError",
+    "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError",
+    "AuthenticationError", "PermissionDeniedError", "NotFoundError", "RateLimitError",
+    "InternalServerError", "APIResponseValidationError", "PayloadError",
+    "SignatureVerificationError",
+}  # fmt: skip
+
+
+def test_the_public_names_are_design_md_s() -> None:
+    assert set(wisepops.__all__) == DESIGN_NAMES | {"__version__"}
+    for name in wisepops.__all__:
+        assert hasattr(wisepops, name), name
+
+
+def test_one_version_everywhere() -> None:
+    assert importlib.metadata.version("wisepops") == wisepops.__version__
+    changelog = (Path(__file__).parent.parent / "CHANGELOG.md").read_text("utf-8")
+    assert "## [Unreleased]" in changelog
+
+
+def test_the_package_ships_its_types() -> None:
+    assert (Path(wisepops.__file__).parent / "py.typed").is_file()
+
+
+def public_objects(module: ModuleType) -> list[tuple[str, object]]:
+    found: list[tuple[str, object]] = []
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            found.append((f"{module.__name__}.{name}", obj))
+            if inspect.isclass(obj):
+                for member, value in vars(obj).items():
+                    if not member.startswith("_") and inspect.isfunction(value):
+                        found.append((f"{module.__name__}.{name}.{member}", value))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "obj"),
+    [item for module in (wisepops, wisepops.testing, wisepops.resources)
+     for item in public_objects(module)],
+    ids=lambda value: value if isinstance(value, str) else "",
+)  # fmt: skip
+def test_every_public_name_has_a_docstring_with_an_example(name: str, obj: object) -> None:
+    doc = inspect.getdoc(obj) or ""
+    assert doc, f"{name} has no docstring"
+    if inspect.isclass(obj) and obj.__module__.endswith("_resources"):
+        return  # a resource's examples are on its methods
+    assert "Example" in doc, f"{name}'s docstring has no example"
