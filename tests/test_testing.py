@@ -289,7 +289,8 @@ def test_fault_arguments_are_checked() -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_popups_count_the_emails_collected(kind: str) -> None:
     fake = filled(5)
-    fake.add_popup("Welcome", popup_id=1, display_count=100, click_count=10)
+    welcome = fake.add_popup("Welcome", popup_id=1, display_count=100, click_count=10)
+    assert welcome.email_count == 3
     fake.add_popup("Exit", popup_id=2)
     popups = call(kind, lambda c: c.v2.popups.list(), fake=fake)
     assert [(p.label, p.display_count, p.email_count) for p in popups] == [

@@ -147,9 +147,7 @@ def _parse_success(config: Config, operation: Operation[T], response: httpx.Resp
             f"{operation.method} {operation.path} returned {response.status_code} "
             f"with an unexpected body: {exc}"
         )
-        error = APIResponseValidationError(
-            _scrub(message, config), response=_redacted(response, config)
-        )
+        error = APIResponseValidationError(_scrub(message, config), response=_redacted(response))
         raise error from None
 
 
@@ -157,7 +155,7 @@ def _failure(config: Config, operation: Operation[Any], outcome: Outcome, now: f
     """The error to raise for a final, unsuccessful outcome."""
     where = f"{operation.method} {operation.path}"
     if isinstance(outcome, httpx.RequestError):
-        _redact_request(outcome, config)
+        _redact_request(outcome)
         kind = (
             APITimeoutError if isinstance(outcome, httpx.TimeoutException) else APIConnectionError
         )
@@ -166,7 +164,7 @@ def _failure(config: Config, operation: Operation[Any], outcome: Outcome, now: f
         )
         error.__cause__ = outcome
         return error
-    response = _redacted(outcome, config)
+    response = _redacted(outcome)
     body = _decode_error_body(response)
     status = response.status_code
     message = f"{where} returned {status} {response.reason_phrase}".rstrip()
@@ -214,22 +212,23 @@ def _scrub(message: str, config: Config) -> str:
     return message.replace(config.api_key, _REDACTED)
 
 
-def _redacted_request(request: httpx.Request, config: Config) -> httpx.Request:
+def _without_key(request: httpx.Request) -> httpx.Request:
+    """A copy of ``request`` whose ``Authorization`` header no longer carries the key."""
     headers = httpx.Headers(request.headers)
     if "Authorization" in headers:
         headers["Authorization"] = f'WISEPOPS-API key="{_REDACTED}"'
     return httpx.Request(request.method, request.url, headers=headers, content=request.content)
 
 
-def _redacted(response: httpx.Response, config: Config) -> httpx.Response:
+def _redacted(response: httpx.Response) -> httpx.Response:
     """``response`` whose request no longer carries the key, for errors users may log."""
-    response.request = _redacted_request(response.request, config)
+    response.request = _without_key(response.request)
     return response
 
 
-def _redact_request(error: httpx.RequestError, config: Config) -> None:
+def _redact_request(error: httpx.RequestError) -> None:
     try:
         request = error.request
     except RuntimeError:  # raised before a request was attached
         return
-    error.request = _redacted_request(request, config)
+    error.request = _without_key(request)

@@ -166,6 +166,7 @@ class FakeWisepops:
                 click_count,
             )
             self._state.popups[popup_id] = stats
+            emails = sum(1 for c in self._state.contacts if c.wisepop_id == popup_id and c.email)
         return Popup(
             id=popup_id,
             label=label,
@@ -173,7 +174,7 @@ class FakeWisepops:
             activated=activated,
             display_count=display_count,
             click_count=click_count,
-            email_count=0,
+            email_count=emails,
         )
 
     def collect(
