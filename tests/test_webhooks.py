@@ -272,3 +272,10 @@ def test_importing_wisepops_imports_no_web_framework() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout
     assert output.strip() == "[]"
+
+
+def test_a_str_body_that_utf8_cannot_encode_matches_no_signature() -> None:
+    """A lone surrogate cannot have been sent by WisePops: no signature matches it."""
+    assert verify("[\ud800]", GOOD, KEY) is False
+    with pytest.raises(SignatureVerificationError, match="does not match"):
+        unwrap("[\ud800]", GOOD, KEY)

@@ -77,7 +77,10 @@ def verify_signature(body: Body, header: Optional[str], api_key: Keys) -> bool:
         keys: Sequence[bytes] = (api_key.encode("utf-8"),)
     else:
         keys = _key_bytes(api_key)
-    data = body if type(body) is bytes else _body_bytes(body)
+    try:
+        data = body if type(body) is bytes else _body_bytes(body)
+    except UnicodeEncodeError:  # a lone surrogate: not a body anyone could have signed
+        return False
     given = _header_digest(header if type(header) is str else _header_text(header))
     if given is None:
         return False
