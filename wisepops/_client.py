@@ -13,8 +13,8 @@ from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, TimeoutTypes, resolve
 from ._core import Command, RequestSpec, exchange
 from ._operations import Operation
 from ._pagination import PageWalk
-from ._resources import V2, AsyncEmails, AsyncHooks, AsyncV2, Emails, Hooks
 from ._retry import Outcome
+from .resources import V2, AsyncEmails, AsyncHooks, AsyncV2, Emails, Hooks
 
 T = TypeVar("T")
 
@@ -91,6 +91,12 @@ class Client(_BaseClient[httpx.Client]):
     """
 
     _http_type = httpx.Client
+    emails: Emails
+    """api1's collected emails: ``list()`` and ``iter()``."""
+    hooks: Hooks
+    """api1's webhooks: ``create()`` and ``delete()``."""
+    v2: V2
+    """The current API: ``contacts``, ``hooks``, ``popups`` and ``data_privacy``."""
 
     def __init__(
         self,
@@ -103,11 +109,8 @@ class Client(_BaseClient[httpx.Client]):
     ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, http_client)
         self.emails = Emails(self)
-        """api1's collected emails."""
         self.hooks = Hooks(self)
-        """api1's webhooks."""
         self.v2 = V2(self)
-        """The current API: contacts, hooks, pop-ups and data privacy."""
 
     def close(self) -> None:
         """Close the connections, unless the ``httpx.Client`` was yours.
@@ -166,6 +169,12 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
     """
 
     _http_type = httpx.AsyncClient
+    emails: AsyncEmails
+    """api1's collected emails: ``await list()`` and ``async for ... in iter()``."""
+    hooks: AsyncHooks
+    """api1's webhooks: ``await create()`` and ``await delete()``."""
+    v2: AsyncV2
+    """The current API: ``contacts``, ``hooks``, ``popups`` and ``data_privacy``."""
 
     def __init__(
         self,
@@ -178,11 +187,8 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
     ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, http_client)
         self.emails = AsyncEmails(self)
-        """api1's collected emails."""
         self.hooks = AsyncHooks(self)
-        """api1's webhooks."""
         self.v2 = AsyncV2(self)
-        """The current API: contacts, hooks, pop-ups and data privacy."""
 
     async def aclose(self) -> None:
         """Close the connections, unless the ``httpx.AsyncClient`` was yours.

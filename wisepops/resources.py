@@ -1,35 +1,32 @@
-"""The resources behind the clients' attributes, documented here for reference.
+"""The resources behind the clients' attributes: ``client.emails``, ``client.v2.contacts``...
 
 ``client.emails`` is an :class:`Emails`, ``client.v2.contacts`` a :class:`Contacts`, and
 so on; ``AsyncClient`` has the ``Async`` twin of each, with the same method names,
-awaited. You never construct them: import them only to annotate your own code.
+awaited. You never construct them; import them to annotate your own code.
 
 Example::
 
     from wisepops.resources import Contacts
 
-    def sync_contacts(contacts: Contacts) -> int:
+    def count(contacts: Contacts) -> int:
         return sum(1 for _ in contacts.iter())
 
-    sync_contacts(client.v2.contacts)
+    count(client.v2.contacts)
+
+Each method is one line over an operation of the shared core; the sync and async classes
+differ only in ``await``.
 """
 
-from ._resources import (
-    V2,
-    AsyncContacts,
-    AsyncDataPrivacy,
-    AsyncEmails,
-    AsyncHooks,
-    AsyncPopups,
-    AsyncV2,
-    AsyncV2Hooks,
-    Contacts,
-    DataPrivacy,
-    Emails,
-    Hooks,
-    Popups,
-    V2Hooks,
-)
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Iterator
+from typing import Literal, Optional, Protocol, TypeVar
+
+from . import _operations as ops
+from ._operations import DateLike, HookEvent, Operation
+from ._pagination import PageWalk
+from ._records import Contact, Hook, Page, Popup
 
 __all__ = [
     "V2",
@@ -47,3 +44,346 @@ __all__ = [
     "Popups",
     "V2Hooks",
 ]
+
+T = TypeVar("T")
+
+
+class SyncRunner(Protocol):
+    def _run(self, operation: Operation[T]) -> T: ...
+    def _iterate(self, walk: PageWalk[T]) -> Iterator[T]: ...
+
+
+class AsyncRunner(Protocol):
+    async def _run(self, operation: Operation[T]) -> T: ...
+    def _iterate(self, walk: PageWalk[T]) -> AsyncIterator[T]: ...
+
+
+def _email_pages(
+    collected_after: Optional[DateLike], wisepop_id: Optional[int]
+) -> PageWalk[Contact]:
+    return PageWalk(lambda page: ops.list_emails(collected_after, wisepop_id, page))
+
+
+def _contact_pages(
+    collected_after: Optional[DateLike], wisepop_id: Optional[int], page_size: int
+) -> PageWalk[Contact]:
+    return PageWalk(lambda page: ops.list_contacts(collected_after, wisepop_id, page_size, page))
+
+
+# --- sync --------------------------------------------------------------------------------
+
+
+class Emails:
+    """api1's collected emails, 100 a page: ``client.emails``."""
+
+    def __init__(self, client: SyncRunner) -> None:
+        self._client = client
+
+    def list(
+        self,
+        collected_after: Optional[DateLike] = None,
+        wisepop_id: Optional[int] = None,
+        page: int = 1,
+    ) -> Page[Contact]:
+        """One page of records collected strictly after ``collected_after``, oldest first.
+
+        A naive datetime is taken as UTC; a str is sent as given. ``page`` starts at 1.
+
+        Example::
+
+            page = client.emails.list(collected_after=datetime(2024, 1, 1), page=1)
+        """
+        return self._client._run(ops.list_emails(collected_after, wisepop_id, page))
+
+    def iter(
+        self, collected_after: Optional[DateLike] = None, wisepop_id: Optional[int] = None
+    ) -> Iterator[Contact]:
+        """Every matching record, oldest first, fetched lazily one page at a time.
+
+        Example::
+
+            for contact in client.emails.iter(wisepop_id=12345):
+                save(contact)
+        """
+        return self._client._iterate(_email_pages(collected_after, wisepop_id))
+
+
+class Hooks:
+    """api1's webhooks (event ``email`` only): ``client.hooks``."""
+
+    def __init__(self, client: SyncRunner) -> None:
+        self._client = client
+
+    def create(
+        self,
+        target_url: str,
+        event: Literal["email"] = "email",
+        wisepop_id: Optional[int] = None,
+    ) -> Hook:
+        """Have WisePops POST new records to ``target_url``; optionally of one pop-up only.
+
+        Never sent twice: a POST is retried only when the server cannot have acted on it.
+
+        Example::
+
+            hook = client.hooks.create("https://example.com/wisepops/webhook")
+        """
+        return self._client._run(ops.create_hook("api1", target_url, event, wisepop_id))
+
+    def delete(self, hook_id: int) -> None:
+        """Delete a hook by its id. Example: ``client.hooks.delete(hook.id)``."""
+        self._client._run(ops.delete_hook("api1", hook_id))
+
+
+class Contacts:
+    """api2's contacts, up to 1,000 a page: ``client.v2.contacts``."""
+
+    def __init__(self, client: SyncRunner) -> None:
+        self._client = client
+
+    def list(
+        self,
+        collected_after: Optional[DateLike] = None,
+        wisepop_id: Optional[int] = None,
+        page_size: int = 100,
+        page: int = 1,
+    ) -> Page[Contact]:
+        """One page of contacts collected strictly after ``collected_after``, oldest first.
+
+        Example::
+
+            page = client.v2.contacts.list(page_size=1000)
+        """
+        return self._client._run(ops.list_contacts(collected_after, wisepop_id, page_size, page))
+
+    def iter(
+        self,
+        collected_after: Optional[DateLike] = None,
+        wisepop_id: Optional[int] = None,
+        page_size: int = 1000,
+    ) -> Iterator[Contact]:
+        """Every matching contact once, oldest first, lazily; 1,000 a page saves quota.
+
+        Example::
+
+            for contact in client.v2.contacts.iter(collected_after="2024-01-01T00:00:00Z"):
+                save(contact)
+        """
+        return self._client._iterate(_contact_pages(collected_after, wisepop_id, page_size))
+
+
+class V2Hooks:
+    """api2's webhooks, for sign-up, phone and survey blocks: ``client.v2.hooks``."""
+
+    def __init__(self, client: SyncRunner) -> None:
+        self._client = client
+
+    def create(
+        self, target_url: str, event: HookEvent = "email", wisepop_id: Optional[int] = None
+    ) -> Hook:
+        """Have WisePops POST new records of ``event`` to ``target_url``.
+
+        Example::
+
+            hook = client.v2.hooks.create("https://example.com/hooks/phone", event="phone")
+        """
+        return self._client._run(ops.create_hook("api2", target_url, event, wisepop_id))
+
+    def delete(self, hook_id: int) -> None:
+        """Delete a hook by its id. Example: ``client.v2.hooks.delete(hook.id)``."""
+        self._client._run(ops.delete_hook("api2", hook_id))
+
+
+class Popups:
+    """api2's pop-ups with their metrics: ``client.v2.popups``."""
+
+    def __init__(self, client: SyncRunner) -> None:
+        self._client = client
+
+    def list(self) -> builtins.list[Popup]:
+        """Every pop-up of the website. Example: ``client.v2.popups.list()``."""
+        return self._client._run(ops.list_popups())
+
+
+class DataPrivacy:
+    """GDPR/CCPA erasure: ``client.v2.data_privacy``."""
+
+    def __init__(self, client: SyncRunner) -> None:
+        self._client = client
+
+    def delete(self, email: Optional[str] = None, phone: Optional[str] = None) -> int:
+        """Erase and suppress every record matching the email or the phone; return the count.
+
+        The phone is in international form: ``+`` then digits, no spaces.
+
+        Example::
+
+            deleted = client.v2.data_privacy.delete(email="jane@example.com")
+        """
+        return self._client._run(ops.delete_personal_data(email, phone))
+
+
+class V2:
+    """The current API (api2): ``client.v2``."""
+
+    contacts: Contacts
+    """Collected contacts, up to 1,000 a page."""
+    hooks: V2Hooks
+    """Webhooks for email, phone and survey blocks."""
+    popups: Popups
+    """Pop-ups with their metrics."""
+    data_privacy: DataPrivacy
+    """GDPR/CCPA erasure."""
+
+    def __init__(self, client: SyncRunner) -> None:
+        self.contacts = Contacts(client)
+        self.hooks = V2Hooks(client)
+        self.popups = Popups(client)
+        self.data_privacy = DataPrivacy(client)
+
+
+# --- async -------------------------------------------------------------------------------
+
+
+class AsyncEmails:
+    """api1's collected emails, 100 a page: ``client.emails`` on :class:`AsyncClient`."""
+
+    def __init__(self, client: AsyncRunner) -> None:
+        self._client = client
+
+    async def list(
+        self,
+        collected_after: Optional[DateLike] = None,
+        wisepop_id: Optional[int] = None,
+        page: int = 1,
+    ) -> Page[Contact]:
+        """Like :meth:`Emails.list`. Example: ``page = await client.emails.list()``."""
+        return await self._client._run(ops.list_emails(collected_after, wisepop_id, page))
+
+    def iter(
+        self, collected_after: Optional[DateLike] = None, wisepop_id: Optional[int] = None
+    ) -> AsyncIterator[Contact]:
+        """Like :meth:`Emails.iter`, as an async iterator.
+
+        Example::
+
+            async for contact in client.emails.iter():
+                await save(contact)
+        """
+        return self._client._iterate(_email_pages(collected_after, wisepop_id))
+
+
+class AsyncHooks:
+    """api1's webhooks: ``client.hooks`` on :class:`AsyncClient`."""
+
+    def __init__(self, client: AsyncRunner) -> None:
+        self._client = client
+
+    async def create(
+        self,
+        target_url: str,
+        event: Literal["email"] = "email",
+        wisepop_id: Optional[int] = None,
+    ) -> Hook:
+        """Like :meth:`Hooks.create`. Example: ``hook = await client.hooks.create(url)``."""
+        return await self._client._run(ops.create_hook("api1", target_url, event, wisepop_id))
+
+    async def delete(self, hook_id: int) -> None:
+        """Like :meth:`Hooks.delete`. Example: ``await client.hooks.delete(hook.id)``."""
+        await self._client._run(ops.delete_hook("api1", hook_id))
+
+
+class AsyncContacts:
+    """api2's contacts: ``client.v2.contacts`` on :class:`AsyncClient`."""
+
+    def __init__(self, client: AsyncRunner) -> None:
+        self._client = client
+
+    async def list(
+        self,
+        collected_after: Optional[DateLike] = None,
+        wisepop_id: Optional[int] = None,
+        page_size: int = 100,
+        page: int = 1,
+    ) -> Page[Contact]:
+        """Like :meth:`Contacts.list`. Example: ``await client.v2.contacts.list()``."""
+        operation = ops.list_contacts(collected_after, wisepop_id, page_size, page)
+        return await self._client._run(operation)
+
+    def iter(
+        self,
+        collected_after: Optional[DateLike] = None,
+        wisepop_id: Optional[int] = None,
+        page_size: int = 1000,
+    ) -> AsyncIterator[Contact]:
+        """Like :meth:`Contacts.iter`, as an async iterator.
+
+        Example::
+
+            async for contact in client.v2.contacts.iter():
+                await save(contact)
+        """
+        return self._client._iterate(_contact_pages(collected_after, wisepop_id, page_size))
+
+
+class AsyncV2Hooks:
+    """api2's webhooks: ``client.v2.hooks`` on :class:`AsyncClient`."""
+
+    def __init__(self, client: AsyncRunner) -> None:
+        self._client = client
+
+    async def create(
+        self, target_url: str, event: HookEvent = "email", wisepop_id: Optional[int] = None
+    ) -> Hook:
+        """Like :meth:`V2Hooks.create`. Example: ``await client.v2.hooks.create(url)``."""
+        return await self._client._run(ops.create_hook("api2", target_url, event, wisepop_id))
+
+    async def delete(self, hook_id: int) -> None:
+        """Like :meth:`V2Hooks.delete`. Example: ``await client.v2.hooks.delete(hook.id)``."""
+        await self._client._run(ops.delete_hook("api2", hook_id))
+
+
+class AsyncPopups:
+    """api2's pop-ups: ``client.v2.popups`` on :class:`AsyncClient`."""
+
+    def __init__(self, client: AsyncRunner) -> None:
+        self._client = client
+
+    async def list(self) -> builtins.list[Popup]:
+        """Like :meth:`Popups.list`. Example: ``await client.v2.popups.list()``."""
+        return await self._client._run(ops.list_popups())
+
+
+class AsyncDataPrivacy:
+    """GDPR/CCPA erasure: ``client.v2.data_privacy`` on :class:`AsyncClient`."""
+
+    def __init__(self, client: AsyncRunner) -> None:
+        self._client = client
+
+    async def delete(self, email: Optional[str] = None, phone: Optional[str] = None) -> int:
+        """Like :meth:`DataPrivacy.delete`.
+
+        Example::
+
+            deleted = await client.v2.data_privacy.delete(phone="+14155552671")
+        """
+        return await self._client._run(ops.delete_personal_data(email, phone))
+
+
+class AsyncV2:
+    """The current API (api2): ``client.v2`` on :class:`AsyncClient`."""
+
+    contacts: AsyncContacts
+    """Collected contacts, up to 1,000 a page."""
+    hooks: AsyncV2Hooks
+    """Webhooks for email, phone and survey blocks."""
+    popups: AsyncPopups
+    """Pop-ups with their metrics."""
+    data_privacy: AsyncDataPrivacy
+    """GDPR/CCPA erasure."""
+
+    def __init__(self, client: AsyncRunner) -> None:
+        self.contacts = AsyncContacts(client)
+        self.hooks = AsyncV2Hooks(client)
+        self.popups = AsyncPopups(client)
+        self.data_privacy = AsyncDataPrivacy(client)
