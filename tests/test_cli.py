@@ -565,3 +565,58 @@ def test_the_listener_stops_on_ctrl_c() -> None:
     assert listener.returncode == 130
     assert err.strip().endswith("wisepops: interrupted")
     assert "Traceback" not in err
+
+
+def test_listen_through_main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+    port = free_port()
+    statuses: list[int] = []
+    listener = threading.Thread(
+        target=lambda: statuses.append(
+            main(["webhook", "listen", "--port", str(port), "--count", "1"])
+        )
+    )
+    listener.start()
+    body = b'[{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 4, "email": "l@example.com"}]'
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            tampered = httpx.post(f"http://127.0.0.1:{port}/", content=body, headers={
+                wisepops.SIGNATURE_HEADER: "0" * 64})  # fmt: skip
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    signed = httpx.post(f"http://127.0.0.1:{port}/", content=body, headers={
+        wisepops.SIGNATURE_HEADER: wisepops.sign(body, KEY)})  # fmt: skip
+    listener.join(timeout=30)
+    out, err = capsys.readouterr()
+    assert (tampered.status_code, signed.status_code, statuses) == (401, 200, [0])
+    assert "pop-up 4  l@example.com" in out
+    assert "rejected (401)" in err
+
+
+def test_hooks_and_signatures_as_subprocesses(fake: FakeWisepops) -> None:
+    def wisepops_command(*argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "wisepops", *argv], input=stdin, env=env,
+                              capture_output=True, check=False, timeout=60)  # fmt: skip
+
+    with fake.serve() as url:
+        env = {**os.environ, "WISEPOPS_API_KEY": KEY, "WISEPOPS_BASE_URL": url}
+        created = wisepops_command("hooks", "create", "https://example.com/h")
+        assert created.returncode == 0, created.stderr
+        assert fake.hooks[0].id == int(created.stdout)
+        assert wisepops_command("hooks", "delete", created.stdout.decode().strip()).returncode == 0
+        assert fake.hooks == []
+    signature = wisepops_command("webhook", "sign", stdin=b"[]").stdout.decode().strip()
+    assert signature == wisepops.sign(b"[]", KEY)
+    assert (
+        wisepops_command("webhook", "verify", "--signature", signature, stdin=b"[]").returncode == 0
+    )
+    refused = wisepops_command("webhook", "verify", "--signature", signature, stdin=b"[ ]")
+    assert refused.returncode == 1
+    assert refused.stderr == b"wisepops: error: the signature does not match the body and key\n"
