@@ -581,18 +581,19 @@ def test_listen_through_main(
         )
     )
     listener.start()
+    url = f"http://127.0.0.1:{port}/"
     body = b'[{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 4, "email": "l@example.com"}]'
+    wrong = {wisepops.SIGNATURE_HEADER: "0" * 64}
     deadline = time.monotonic() + 30
-    while True:
+    while True:  # until the listener accepts connections
         try:
-            tampered = httpx.post(f"http://127.0.0.1:{port}/", content=body, headers={
-                wisepops.SIGNATURE_HEADER: "0" * 64})  # fmt: skip
+            tampered = httpx.post(url, content=body, headers=wrong)
             break
         except httpx.TransportError:
             assert time.monotonic() < deadline
             time.sleep(0.05)
-    signed = httpx.post(f"http://127.0.0.1:{port}/", content=body, headers={
-        wisepops.SIGNATURE_HEADER: wisepops.sign(body, KEY)})  # fmt: skip
+    right = {wisepops.SIGNATURE_HEADER: wisepops.sign(body, KEY)}
+    signed = httpx.post(url, content=body, headers=right)
     listener.join(timeout=30)
     out, err = capsys.readouterr()
     assert (tampered.status_code, signed.status_code, statuses) == (401, 200, [0])
@@ -602,8 +603,8 @@ def test_listen_through_main(
 
 def test_hooks_and_signatures_as_subprocesses(fake: FakeWisepops) -> None:
     def wisepops_command(*argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([sys.executable, "-m", "wisepops", *argv], input=stdin, env=env,
-                              capture_output=True, check=False, timeout=60)  # fmt: skip
+        command = [sys.executable, "-m", "wisepops", *argv]
+        return subprocess.run(command, input=stdin, env=env, capture_output=True, timeout=60)
 
     with fake.serve() as url:
         env = {**os.environ, "WISEPOPS_API_KEY": KEY, "WISEPOPS_BASE_URL": url}
