@@ -53,14 +53,25 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         help="v2 (default) reads /api2/contacts 1,000 a page; v1 reads /api1/emails 100 a page",
     )
     export.add_argument(
-        "--since", type=_iso_datetime, help="only records collected after this ISO 8601 time"
+        "--since",
+        type=_iso_datetime,
+        metavar="ISO",
+        help="only records collected after this ISO 8601 time",
     )
-    export.add_argument("--wisepop-id", type=int, help="only records from this pop-up")
-    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    export.add_argument("--output", type=Path, help="the file to write (default: stdout)")
+    export.add_argument("--wisepop-id", type=int, metavar="N", help="only records from this pop-up")
+    export.add_argument(
+        "--format",
+        choices=["jsonl", "csv"],
+        default="jsonl",
+        help="JSON lines (default), or CSV with a column per form field",
+    )
+    export.add_argument(
+        "--output", type=Path, metavar="FILE", help="the file to write (default: stdout)"
+    )
     export.add_argument(
         "--checkpoint",
         type=Path,
+        metavar="FILE",
         help="a file that saves progress, so that running the same command again resumes "
         "an interrupted export (needs --output)",
     )

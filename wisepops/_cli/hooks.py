@@ -23,7 +23,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         default="email",
         help="the form block to forward (v1: email only)",
     )
-    create.add_argument("--wisepop-id", type=int, help="only records from this pop-up")
+    create.add_argument("--wisepop-id", type=int, metavar="N", help="only records from this pop-up")
     create.set_defaults(run=_create)
 
     delete = actions.add_parser("delete", parents=[common], help="delete a hook by id")
