@@ -142,8 +142,12 @@ def pages_transport(total: int, page_size: int = 100) -> httpx.MockTransport:
 
 
 def iteration_figure(rounds: int) -> Figure:
-    http = httpx.Client(transport=pages_transport(2000))
-    client = wisepops.Client(KEY, base_url="https://bench.test", http_client=http)
+    transport = pages_transport(2000)
+    client = wisepops.Client(
+        KEY, base_url="https://bench.test", http_client=httpx.Client(transport=transport)
+    )
+    # What anyone calling the API with httpx writes: a client that authenticates.
+    http = httpx.Client(transport=transport, headers={"Authorization": f'WISEPOPS-API key="{KEY}"'})
 
     def sdk() -> int:
         return sum(1 for _ in client.emails.iter())
@@ -162,7 +166,7 @@ def iteration_figure(rounds: int) -> Figure:
     value = ratio(sdk, baseline, rounds, 3)
     return Figure(
         "client.emails.iter(), 2,000 records (MockTransport)",
-        "a plain httpx loop with json.loads",
+        "a plain, authenticated httpx loop with json.loads",
         "<= 1.6x",
         f"{value:.2f}x",
         value <= 1.6,

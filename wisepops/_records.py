@@ -312,6 +312,8 @@ def contact_from_json(record: object, index: int) -> Contact:
     )
 
 
+_TEXT_OR_NULL = frozenset({str, type(None)})
+
 # Contact's slot descriptors: they fill a new instance without the frozen __setattr__.
 _set_collected_at = Contact.__dict__["collected_at"].__set__
 _set_wisepop_id = Contact.__dict__["wisepop_id"].__set__
@@ -333,8 +335,9 @@ def contacts_from_json(value: object) -> list[Contact]:
     """
     if type(value) is not list:
         raise RecordError(f"expected an array of records, got {json_type(value)}")
-    new = object.__new__
+    new, fromisoformat, text = object.__new__, datetime.fromisoformat, _TEXT_OR_NULL
     contacts: list[Contact] = []
+    append = contacts.append
     for record in value:
         if type(record) is dict:
             get = record.get
@@ -347,13 +350,13 @@ def contacts_from_json(value: object) -> list[Contact]:
                 type(collected_at) is str
                 and type(wisepop_id) is int
                 and type(fields) is dict
-                and (email is None or type(email) is str)
-                and (ip is None or type(ip) is str)
-                and (country_code is None or type(country_code) is str)
-                and (form_session is None or type(form_session) is str)
+                and type(email) in text
+                and type(ip) in text
+                and type(country_code) in text
+                and type(form_session) in text
             ):
                 try:
-                    at = datetime.fromisoformat(collected_at)
+                    at = fromisoformat(collected_at)
                 except ValueError:
                     at = None
                 if at is not None and at.tzinfo is _UTC:
@@ -368,9 +371,9 @@ def contacts_from_json(value: object) -> list[Contact]:
                     _set_country_code(contact, country_code)
                     _set_fields(contact, fields)
                     _set_form_session(contact, form_session)
-                    contacts.append(contact)
+                    append(contact)
                     continue
-        contacts.append(contact_from_json(record, len(contacts)))  # its index, or an error
+        append(contact_from_json(record, len(contacts)))  # its index, or an error
     return contacts
 
 
