@@ -333,3 +333,24 @@ def test_serve_acts_out_faults_on_the_wire() -> None:
         with pytest.raises(wisepops.APIConnectionError, match="complete message body"):
             client.emails.list()
     assert len(fake.requests) == 8
+
+
+def test_deliver_with_your_own_http_client() -> None:
+    fake = FakeWisepops()
+    with fake.client() as client:
+        client.hooks.create("https://receiver.example/hook")
+    fake.collect(email="a@example.com")
+    seen: list[httpx.Request] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    with httpx.Client(transport=httpx.MockTransport(receive)) as http:
+        (result,) = fake.deliver(http_client=http)
+    assert result.status_code == 204
+    assert str(seen[0].url) == "https://receiver.example/hook"
+    assert wisepops.verify_signature(
+        seen[0].content, seen[0].headers[wisepops.SIGNATURE_HEADER], "test_key"
+    )
+    assert fake.deliveries == []

@@ -364,26 +364,35 @@ class FakeWisepops:
 
     # --- deliveries ---------------------------------------------------------------------
 
-    def deliver(self, app: Optional[App] = None) -> list[DeliveryResult]:
+    def deliver(
+        self, app: Optional[App] = None, *, http_client: Optional[httpx.Client] = None
+    ) -> list[DeliveryResult]:
         """POST every queued delivery; those not answered 2xx stay queued, as WisePops retries.
 
         With ``app``, deliveries go in-process to that WSGI or ASGI application (Flask,
-        Django, FastAPI...) instead of over the network. Inside a running event loop,
-        use :meth:`adeliver`.
+        Django, FastAPI...) instead of over the network. ``http_client`` is the
+        ``httpx.Client`` to post with (TLS settings, proxies); by default a new one.
+        Inside a running event loop, use :meth:`adeliver`.
 
         Example: ``results = fake.deliver(flask_app)``
         """
         if app is not None and _is_asgi(app):
             return asyncio.run(self.adeliver(app))
+        if http_client is not None:
+            return self._settle([_post(http_client, d) for d in self.deliveries])
         transport = httpx.WSGITransport(app=app) if app is not None else None
         with httpx.Client(transport=transport, timeout=10.0) as http:
             return self._settle([_post(http, d) for d in self.deliveries])
 
-    async def adeliver(self, app: Optional[App] = None) -> list[DeliveryResult]:
+    async def adeliver(
+        self, app: Optional[App] = None, *, http_client: Optional[httpx.AsyncClient] = None
+    ) -> list[DeliveryResult]:
         """:meth:`deliver` for async code, and for ASGI applications.
 
         Example: ``results = await fake.adeliver(fastapi_app)``
         """
+        if http_client is not None:
+            return self._settle([await _apost(http_client, d) for d in self.deliveries])
         transport = httpx.ASGITransport(app=app) if app is not None else None
         async with httpx.AsyncClient(transport=transport, timeout=10.0) as http:
             return self._settle([await _apost(http, d) for d in self.deliveries])

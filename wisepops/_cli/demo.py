@@ -48,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"    receiver: rejected with {status}: {reason}")
 
     with contextlib.ExitStack() as servers:
+        # Everything here is on loopback: proxies from the environment must not apply.
+        http = servers.enter_context(httpx.Client(trust_env=False))
         api_url = servers.enter_context(fake.serve())
         inbox = servers.enter_context(
             LoopbackServer(receiver(DEMO_KEY, received.extend, on_reject))
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         step(1, f"A fake WisePops is serving the API on {api_url} (loopback only).")
         hook_url = f"{inbox.url}/wisepops/webhook"
         step(2, f"A webhook receiver is listening on {hook_url}.")
-        with Client(DEMO_KEY, base_url=api_url) as client:
+        with Client(DEMO_KEY, base_url=api_url, http_client=http) as client:
             hook = client.v2.hooks.create(hook_url, event="email", wisepop_id=popup.id)
             step(3, f"client.v2.hooks.create(...) -> hook {hook.id} for pop-up {popup.id}.")
 
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{len(fake.deliveries)} signed deliveries.",
             )
 
-            results = fake.deliver()
+            results = fake.deliver(http_client=http)
             step(
                 5,
                 "WisePops POSTed them; the receiver checked X-Wisepops-Signature "
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             step(6, "A tampered copy of the first delivery (jane -> mallory) is POSTed:")
             original = results[0].delivery
             tampered = original.body.replace(b"jane", b"mallory")
-            status = httpx.post(hook_url, content=tampered, headers=dict(original.headers))
+            status = http.post(hook_url, content=tampered, headers=dict(original.headers))
             print(f"    the receiver answered {status.status_code}")
 
             step(7, "client.v2.contacts.iter() exports what was collected, as JSON lines:")
