@@ -45,9 +45,12 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 @pytest.fixture(autouse=True)
 def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own key or base URL must not leak into the tests."""
-    monkeypatch.delenv("WISEPOPS_API_KEY", raising=False)
-    monkeypatch.delenv("WISEPOPS_BASE_URL", raising=False)
+    """A developer's own key, base URL or proxy must not leak into the tests."""
+    for name in ("WISEPOPS_API_KEY", "WISEPOPS_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):  # the tests use loopback only
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 @pytest.fixture
