@@ -622,3 +622,20 @@ def test_hooks_and_signatures_as_subprocesses(fake: FakeWisepops) -> None:
     refused = wisepops_command("webhook", "verify", "--signature", signature, stdin=b"[ ]")
     assert refused.returncode == 1
     assert refused.stderr == b"wisepops: error: the signature does not match the body and key\n"
+
+
+def test_export_appended_to_a_file_with_shell_redirection_keeps_what_was_there(
+    fake: FakeWisepops, tmp_path: Path
+) -> None:
+    fill(fake, 3)
+    target = tmp_path / "leads.jsonl"
+    target.write_bytes(b'{"earlier": "export"}\n')
+    with fake.serve() as url, target.open("ab") as appended:  # wisepops emails export >> file
+        env = {**os.environ, "WISEPOPS_API_KEY": KEY, "WISEPOPS_BASE_URL": url}
+        command = [sys.executable, "-m", "wisepops", "emails", "export"]
+        done = subprocess.run(
+            command, env=env, stdout=appended, stderr=subprocess.PIPE, check=False
+        )
+    assert done.returncode == 0, done.stderr
+    assert lines(target)[0] == {"earlier": "export"}
+    assert len(lines(target)) == 4

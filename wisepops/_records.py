@@ -88,7 +88,8 @@ class Contact:
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-ready dict in api2's shape, with ``email`` also at the top.
 
-        Example: ``out.write(json.dumps(contact.to_json()) + "\n")``
+        Example: ``writer.writerow(contact.to_json())`` with a ``csv.DictWriter``, or
+        ``json.dumps(contact.to_json())`` for a JSON line.
         """
         return {
             "collected_at": format_datetime(self.collected_at),

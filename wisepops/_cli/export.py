@@ -164,9 +164,10 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = (
         Checkpoint.load(args.checkpoint, query) if args.checkpoint else Checkpoint(query=query)
     )
+    key = api_key(args)
     progress = Progress(enabled=sys.stderr.isatty())
     http = httpx.Client(event_hooks={"response": [progress.on_response]})
-    client = Client(api_key=api_key(args), base_url=args.base_url, http_client=http)
+    client = Client(api_key=key, base_url=args.base_url, http_client=http)
     try:
         with _jsonl_target(args) as (jsonl, spool):
             written = export(client, args, checkpoint, jsonl, progress)
@@ -182,31 +183,34 @@ def run(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _jsonl_target(args: argparse.Namespace) -> Iterator[tuple[IO[bytes], Optional[Path]]]:
-    """Where JSONL goes: the output itself, or for CSV a spool beside the checkpoint."""
+    """Where JSONL goes: the output itself, or for CSV a spool beside the checkpoint.
+
+    Without a checkpoint a file is written afresh; with one it is opened as it is, for
+    :func:`export` to cut back to the last saved point. Standard output is only ever
+    appended to, so ``>> file`` keeps what the file held.
+    """
+    resumable = args.checkpoint is not None
     if args.format == "jsonl":
         if args.output is None:
             yield sys.stdout.buffer, None
             return
-        with _open_resumable(args.output) as file:
+        with _open_output(args.output, resumable) as file:
             yield file, None
         return
-    if args.checkpoint is not None:
+    if resumable:
         spool = args.checkpoint.with_name(args.checkpoint.name + ".spool.jsonl")
-        with _open_resumable(spool) as file:
+        with _open_output(spool, resumable) as file:
             yield file, spool
         return
     with tempfile.TemporaryDirectory(prefix="wisepops-export-") as directory:
         spool = Path(directory) / "spool.jsonl"
-        with spool.open("w+b") as file:
+        with _open_output(spool, resumable) as file:
             yield file, spool
 
 
-@contextlib.contextmanager
-def _open_resumable(path: Path) -> Iterator[IO[bytes]]:
-    """Open for writing without destroying what a checkpoint may still need."""
-    file = path.open("r+b") if path.exists() else path.open("w+b")
-    with file:
-        yield file
+def _open_output(path: Path, resumable: bool) -> IO[bytes]:
+    """A file to write: kept as it is when a checkpoint may still need it, else emptied."""
+    return path.open("r+b" if resumable and path.exists() else "w+b")
 
 
 def export(
@@ -218,11 +222,9 @@ def export(
 ) -> int:
     """Write every record not yet written; return how many were written this run."""
     resumable = args.checkpoint is not None
-    if resumable:
+    if resumable:  # drop what was written after the last saved point
         out.seek(checkpoint.written_bytes)
         out.truncate()
-    elif out.seekable():
-        out.truncate(0)
     after = checkpoint.resume_after(args.since)
     if args.api == "v2":
         contacts = client.v2.contacts.iter(collected_after=after, wisepop_id=args.wisepop_id)
