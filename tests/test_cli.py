@@ -639,3 +639,24 @@ def test_export_appended_to_a_file_with_shell_redirection_keeps_what_was_there(
     assert done.returncode == 0, done.stderr
     assert lines(target)[0] == {"earlier": "export"}
     assert len(lines(target)) == 4
+
+
+@pytest.mark.parametrize("damage", ["deleted", "shortened"])
+def test_a_checkpoint_whose_output_was_lost_is_refused(
+    fake: FakeWisepops, served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    fill(fake, 150)
+    output, checkpoint = tmp_path / "out.jsonl", tmp_path / "cp"
+    argv = resumable_export(output, checkpoint)
+    assert run_main(capsys, *argv)[0] == 0
+    if damage == "deleted":
+        output.unlink()
+    else:
+        output.write_bytes(output.read_bytes()[:100])
+    status, _, err = run_main(capsys, *argv)
+    assert status == 1
+    assert err == (
+        f"wisepops: error: {output} holds less than {checkpoint} says was written; "
+        "delete the checkpoint to export everything again\n"
+    )
+    assert not output.exists() or output.stat().st_size == 100

@@ -161,9 +161,10 @@ def run(args: argparse.Namespace) -> int:
         "format": args.format,
         "output": None if args.output is None else str(args.output.resolve()),
     }
-    checkpoint = (
-        Checkpoint.load(args.checkpoint, query) if args.checkpoint else Checkpoint(query=query)
-    )
+    checkpoint = Checkpoint(query=query)
+    if args.checkpoint is not None:
+        checkpoint = Checkpoint.load(args.checkpoint, query)
+        _check_resumable(checkpoint, _resumed_file(args), args.checkpoint)
     key = api_key(args)
     progress = Progress(enabled=sys.stderr.isatty())
     http = httpx.Client(event_hooks={"response": [progress.on_response]})
@@ -198,7 +199,7 @@ def _jsonl_target(args: argparse.Namespace) -> Iterator[tuple[IO[bytes], Optiona
             yield file, None
         return
     if resumable:
-        spool = args.checkpoint.with_name(args.checkpoint.name + ".spool.jsonl")
+        spool = _resumed_file(args)
         with _open_output(spool, resumable) as file:
             yield file, spool
         return
@@ -206,6 +207,25 @@ def _jsonl_target(args: argparse.Namespace) -> Iterator[tuple[IO[bytes], Optiona
         spool = Path(directory) / "spool.jsonl"
         with _open_output(spool, resumable) as file:
             yield file, spool
+
+
+def _resumed_file(args: argparse.Namespace) -> Path:
+    """The JSONL file a checkpoint counts bytes in: the output, or the CSV's spool."""
+    if args.format == "jsonl":
+        output: Path = args.output
+        return output
+    checkpoint: Path = args.checkpoint
+    return checkpoint.with_name(checkpoint.name + ".spool.jsonl")
+
+
+def _check_resumable(checkpoint: Checkpoint, path: Path, checkpoint_path: Path) -> None:
+    """Refuse to resume into a file that lost what the checkpoint says it holds."""
+    size = path.stat().st_size if path.exists() else 0
+    if size < checkpoint.written_bytes:
+        raise CommandError(
+            f"{path} holds less than {checkpoint_path} says was written; "
+            "delete the checkpoint to export everything again"
+        )
 
 
 def _open_output(path: Path, resumable: bool) -> IO[bytes]:
