@@ -660,3 +660,31 @@ def test_a_checkpoint_whose_output_was_lost_is_refused(
         "delete the checkpoint to export everything again\n"
     )
     assert not output.exists() or output.stat().st_size == 100
+
+
+def test_webhook_send_to_nowhere(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .rawserver import refused_url
+
+    monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+    url = refused_url() + "/hook"
+    status, _, err = run_main(capsys, "webhook", "send", url)
+    assert status == 1
+    assert err.startswith(f"wisepops: error: could not deliver to {url}: ConnectError")
+    assert err.count("\n") == 1
+
+
+def test_webhook_listen_on_a_port_in_use(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status, _, err = run_main(capsys, "webhook", "listen", "--port", str(port))
+    assert status == 1
+    assert err == "wisepops: error: Address already in use\n"

@@ -80,7 +80,12 @@ def sample_body(api: str) -> bytes:
 def _send(args: argparse.Namespace) -> int:
     body = args.payload.read_bytes() if args.payload else sample_body(args.api)
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, api_key(args))}
-    response = httpx.post(args.url, content=body, headers=headers, timeout=30.0)
+    try:
+        response = httpx.post(args.url, content=body, headers=headers, timeout=30.0)
+    except httpx.HTTPError as exc:
+        raise CommandError(
+            f"could not deliver to {args.url}: {type(exc).__name__}: {exc}"
+        ) from None
     if not response.is_success:
         raise CommandError(f"the receiver answered {response.status_code}: {response.text[:200]}")
     print(f"delivered: the receiver answered {response.status_code}")
