@@ -30,6 +30,9 @@ def records(start: int, count: int) -> list[dict[str, Any]]:
     return [record(n) for n in range(start, start + count)]
 
 
+REAL_SLEEPS = (wisepops._client._sleep, wisepops._client._async_sleep)
+
+
 @pytest.fixture(autouse=True)
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The clients' waits between retries, recorded instead of slept."""

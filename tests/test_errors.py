@@ -106,3 +106,22 @@ def test_a_redirect_is_not_followed_and_is_a_status_error(kind: str) -> None:
         with pytest.raises(wisepops.APIStatusError) as caught:
             call(kind, lambda c: c.emails.list())
     assert caught.value.status_code == 302
+
+
+def test_a_long_error_body_is_cut_in_the_message() -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").respond(500, text="x" * 5000)
+        with pytest.raises(wisepops.InternalServerError) as caught:
+            call("sync", lambda c: c.emails.list(), max_retries=0)
+    message = str(caught.value)
+    assert message.endswith("x…")
+    assert len(message) < 300
+    assert caught.value.body == "x" * 5000  # the body itself is whole
+
+
+def test_a_key_too_short_to_be_real_is_not_scrubbed_into_gibberish() -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").respond(401, json={"message": "bad key"})
+        with pytest.raises(wisepops.AuthenticationError) as caught:
+            call("sync", lambda c: c.emails.list(), api_key="k")
+    assert str(caught.value) == "GET /api1/emails returned 401 Unauthorized: bad key"

@@ -260,3 +260,8 @@ def test_the_fast_path_builds_the_same_frozen_contact(value: dict[str, Any]) -> 
 def test_an_error_in_a_list_names_the_right_index() -> None:
     with pytest.raises(RecordError, match="record 2: 'wisepop_id' must be an integer"):
         contacts_from_json([record(0), record(1), record(2, wisepop_id="x")])
+
+
+def test_a_popup_that_is_not_an_object() -> None:
+    with pytest.raises(RecordError, match="pop-up 0: expected an object, got an integer"):
+        popups_from_json([1])

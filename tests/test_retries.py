@@ -207,3 +207,25 @@ def test_iteration_retries_a_failed_page_without_gaps_or_duplicates(kind: str) -
         )
         contacts = call(kind, lambda c: c.emails.iter())
     assert [c.email for c in contacts] == [f"user{n}@example.com" for n in range(103)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_real_waits_are_used_outside_the_tests(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clients' own sleep functions (patched everywhere else) really wait."""
+    import time
+
+    import wisepops._client
+
+    from .conftest import REAL_SLEEPS
+
+    monkeypatch.setattr(wisepops._client, "_sleep", REAL_SLEEPS[0])
+    monkeypatch.setattr(wisepops._client, "_async_sleep", REAL_SLEEPS[1])
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").mock(
+            side_effect=fail_then_succeed(httpx.Response(503, headers={"Retry-After": "0.2"}))
+        )
+        started = time.monotonic()
+        call(kind, lambda c: c.emails.list())
+    assert time.monotonic() - started >= 0.2

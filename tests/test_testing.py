@@ -354,3 +354,61 @@ def test_deliver_with_your_own_http_client() -> None:
         seen[0].content, seen[0].headers[wisepops.SIGNATURE_HEADER], "test_key"
     )
     assert fake.deliveries == []
+
+
+AUTH = {"Authorization": 'WISEPOPS-API key="test_key"'}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "message"),
+    [
+        ("POST", "/api1/hooks", b"not json", "the body must be JSON"),
+        ("POST", "/api1/hooks", b"[]", "the body must be a JSON object"),
+        ("POST", "/api1/hooks", b'{"event": "email", "target_url": "/x"}',
+         "target_url must be an absolute URL"),
+        ("POST", "/api1/hooks", b'{"event": "phone", "target_url": "https://x.example/"}',
+         "event must be one of email"),
+        ("POST", "/api2/hooks",
+         b'{"event": "survey", "target_url": "https://x.example/", "wisepop_id": "7"}',
+         "wisepop_id must be an integer"),
+        ("DELETE", "/api2/hooks", b"", "hook_id is required"),
+        ("DELETE", "/api2/data-privacy", b"{}", "email or phone is required"),
+    ],
+)  # fmt: skip
+def test_the_fake_answers_400_to_what_wisepops_would_refuse(
+    method: str, url: str, body: bytes, message: str
+) -> None:
+    fake = FakeWisepops()
+    with httpx.Client(transport=fake.transport(), base_url="https://fake.test") as http:
+        response = http.request(method, url, content=body, headers=AUTH)
+    assert (response.status_code, response.json()) == (400, {"message": message})
+    assert fake.hooks == []
+
+
+def test_collected_at_is_kept_in_utc_and_to_the_millisecond() -> None:
+    fake = FakeWisepops()
+    naive = fake.collect(email="a@example.com", collected_at=datetime(2024, 1, 1, 12, 0, 0, 123456))
+    paris = timezone(timedelta(hours=1))
+    aware = fake.collect(
+        email="b@example.com", collected_at=datetime(2024, 1, 1, 13, 0, tzinfo=paris)
+    )
+    assert naive.collected_at == datetime(2024, 1, 1, 12, 0, 0, 123000, tzinfo=timezone.utc)
+    assert aware.collected_at == datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
+    assert [c.email for c in fake.contacts] == ["b@example.com", "a@example.com"]
+
+
+def test_adeliver_with_your_own_async_client() -> None:
+    import asyncio
+
+    fake = FakeWisepops()
+    with fake.client() as client:
+        client.hooks.create("https://receiver.example/hook")
+    fake.collect(email="a@example.com")
+
+    async def main() -> list[int | None]:
+        transport = httpx.MockTransport(lambda request: httpx.Response(202))
+        async with httpx.AsyncClient(transport=transport) as http:
+            return [r.status_code for r in await fake.adeliver(http_client=http)]
+
+    assert asyncio.run(main()) == [202]
+    assert fake.deliveries == []
