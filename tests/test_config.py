@@ -115,6 +115,11 @@ def test_the_timeout_applies_on_a_user_supplied_client_too() -> None:
     assert route.calls.last.request.extensions["timeout"]["read"] == 12.0
 
 
+def test_max_retries_is_kept() -> None:
+    assert wisepops.Client(API_KEY).max_retries == 2
+    assert wisepops.AsyncClient(API_KEY, max_retries=0).max_retries == 0
+
+
 @pytest.mark.parametrize("bad", [-1, True, 1.5])
 def test_max_retries_must_be_a_non_negative_int(bad: object) -> None:
     with pytest.raises((TypeError, ValueError), match="max_retries"):

@@ -412,3 +412,26 @@ def test_adeliver_with_your_own_async_client() -> None:
 
     assert asyncio.run(main()) == [202]
     assert fake.deliveries == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_truncated_answer_in_process_is_a_protocol_error(kind: str) -> None:
+    fake = filled(1)
+    fake.truncate_next(times=3)
+    with pytest.raises(wisepops.APIConnectionError, match="complete message body"):
+        call(kind, lambda c: c.emails.list(), fake=fake)
+    assert len(fake.requests) == 3
+
+
+def test_adeliver_reports_transport_errors() -> None:
+    import asyncio
+
+    fake = FakeWisepops()
+    with fake.client() as client:
+        client.hooks.create("http://127.0.0.1:9/unreachable")
+    fake.collect(email="a@example.com")
+    (result,) = asyncio.run(fake.adeliver())
+    assert result.status_code is None
+    assert result.error is not None
+    assert result.error.startswith("ConnectError")
+    assert len(fake.deliveries) == 1
