@@ -64,3 +64,18 @@ def test_every_public_name_has_a_docstring_with_an_example(name: str, obj: objec
     if inspect.isclass(obj) and obj.__module__ == "wisepops.resources":
         return  # a resource's examples are on its methods
     assert "Example" in doc, f"{name}'s docstring has no example"
+
+
+def test_import_wisepops_leaves_the_cli_the_fake_and_asyncio_for_later() -> None:
+    """What only the CLI, wisepops.testing or the first async wait needs is imported then."""
+    import subprocess
+    import sys
+
+    code = "import sys, wisepops; print(' '.join(sorted(sys.modules)))"
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        ).stdout.split()
+    )
+    assert not loaded & {"wisepops._cli", "wisepops.testing", "wisepops._fake_api", "asyncio",
+                         "http.server", "argparse", "csv"}  # fmt: skip
