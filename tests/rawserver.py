@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import struct
 import threading
@@ -11,15 +12,17 @@ from typing import Optional
 
 
 class ResettingServer:
-    """Accept on loopback and reset each connection with a TCP RST.
+    """Accept on loopback and reset each connection with a TCP RST once a request arrives.
 
-    ``after_request=False`` resets as soon as the connection is accepted, before the
-    client's request can be read; ``True`` reads the request first, so the server
-    could have acted on it.
+    With ``read_request=False`` the request is left unread, so the server cannot have
+    acted on it; with ``True`` it is read first, so it could have. Waiting for the
+    request makes the reset land after the client's connection is set up, every time:
+    resetting on accept would race with it (and httpx would then report a ConnectError
+    on some runs and a ReadError on others).
     """
 
-    def __init__(self, after_request: bool) -> None:
-        self.after_request = after_request
+    def __init__(self, read_request: bool) -> None:
+        self.read_request = read_request
         self.connections = 0
         self._socket = socket.create_server(("127.0.0.1", 0))
         self._socket.settimeout(0.2)
@@ -39,8 +42,8 @@ class ResettingServer:
                 continue
             self.connections += 1
             with connection:
-                if self.after_request:
-                    connection.settimeout(2)
+                readable, _, _ = select.select([connection], [], [], 5)
+                if readable and self.read_request:
                     with contextlib.suppress(OSError):
                         connection.recv(65536)
                 # SO_LINGER with a zero timeout turns close() into a reset.

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pytest
@@ -383,25 +386,31 @@ def test_webhook_sign_and_verify(
     )
 
 
-def start_listener(port: int, count: int) -> subprocess.Popen[str]:
-    env = {**os.environ, "WISEPOPS_API_KEY": KEY}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wisepops",
-            "webhook",
-            "listen",
-            "--port",
-            str(port),
-            "--count",
-            str(count),
-        ],
-        env=env,
+class Listener(NamedTuple):
+    process: subprocess.Popen[str]
+    url: str
+
+
+@contextlib.contextmanager
+def listening(count: int) -> Iterator[Listener]:
+    """``wisepops webhook listen`` on a port the system picks, once it is listening."""
+    command = [sys.executable, "-m", "wisepops", "webhook", "listen", "--port", "0"]
+    process = subprocess.Popen(
+        [*command, "--count", str(count)],
+        env={**os.environ, "WISEPOPS_API_KEY": KEY},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    try:
+        assert process.stderr is not None
+        ready = process.stderr.readline()  # "listening on http://127.0.0.1:PORT/ (...)"
+        assert ready.startswith("listening on http://127.0.0.1:"), ready
+        yield Listener(process, ready.split()[2].rstrip("/"))
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
 
 
 def free_port() -> int:
@@ -414,51 +423,22 @@ def free_port() -> int:
 
 
 def test_webhook_send_and_listen_as_subprocesses(tmp_path: Path) -> None:
-    port = free_port()
-    listener = start_listener(port, count=2)
     env = {**os.environ, "WISEPOPS_API_KEY": KEY}
-    url = f"http://127.0.0.1:{port}/hook"
-    try:
-        deadline = time.monotonic() + 30
-        while True:  # wait until the listener accepts connections
-            sent = subprocess.run(
-                [sys.executable, "-m", "wisepops", "webhook", "send", url],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if sent.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        assert sent.stdout == "delivered: the receiver answered 200\n", sent.stderr
-        payload = tmp_path / "payload.json"
-        payload.write_text(
-            json.dumps(
-                [
-                    {
-                        "collected_at": "2024-01-01T00:00:00Z",
-                        "wisepop_id": 9,
-                        "email": "file@example.com",
-                    }
-                ]
-            )
+    payload = tmp_path / "payload.json"
+    record = {"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 9, "email": "file@example.com"}
+    payload.write_text(json.dumps([record]))
+    with listening(count=2) as listener:
+        send = [sys.executable, "-m", "wisepops", "webhook", "send", listener.url + "/hook"]
+        sample = subprocess.run(send, env=env, capture_output=True, text=True, check=False)
+        from_file = subprocess.run(
+            [*send, "--payload", str(payload)], env=env, capture_output=True, text=True, check=False
         )
-        sent = subprocess.run(
-            [sys.executable, "-m", "wisepops", "webhook", "send", url, "--payload", str(payload)],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert sent.returncode == 0, sent.stderr
-        out, err = listener.communicate(timeout=30)
-    finally:
-        listener.kill()
-    assert listener.returncode == 0
+        out, _ = listener.process.communicate(timeout=30)
+    assert sample.stdout == "delivered: the receiver answered 200\n", sample.stderr
+    assert from_file.returncode == 0, from_file.stderr
+    assert listener.process.returncode == 0
     assert "jane@example.com" in out
     assert "pop-up 9  file@example.com" in out
-    assert f"listening on http://127.0.0.1:{port}/" in err
 
 
 def test_webhook_send_reports_a_refusal(
@@ -558,14 +538,10 @@ def test_export_as_a_subprocess(fake: FakeWisepops, tmp_path: Path) -> None:
 
 
 def test_the_listener_stops_on_ctrl_c() -> None:
-    port = free_port()
-    listener = start_listener(port, count=5)
-    assert listener.stderr is not None
-    ready = listener.stderr.readline()  # wait until it listens, and so handles Ctrl-C itself
-    assert ready.startswith("listening on")
-    listener.send_signal(2)
-    _, err = listener.communicate(timeout=30)
-    assert listener.returncode == 130
+    with listening(count=5) as listener:
+        listener.process.send_signal(signal.SIGINT)
+        _, err = listener.process.communicate(timeout=30)
+    assert listener.process.returncode == 130
     assert err == "wisepops: interrupted\n"
 
 
