@@ -235,9 +235,14 @@ def parse_datetime(text: str) -> datetime:
     return parsed
 
 
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive datetime is taken as UTC, as the API does."""
+    return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+
+
 def format_datetime(value: datetime) -> str:
     """RFC 3339 in UTC with ``Z``; a naive datetime is taken as UTC, as the API does."""
-    value = value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+    value = as_utc(value)
     timespec = "seconds"
     if value.microsecond:
         timespec = "milliseconds" if value.microsecond % 1000 == 0 else "microseconds"

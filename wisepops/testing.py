@@ -19,9 +19,9 @@ another process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional, Union
 
@@ -43,7 +43,7 @@ from ._fake_api import (
     php_json,
 )
 from ._loopback import LoopbackServer
-from ._records import Contact, Hook, Popup
+from ._records import Contact, Hook, Popup, as_utc
 from ._webhooks import SIGNATURE_HEADER, sign
 
 __all__ = ["Delivery", "DeliveryResult", "FakeWisepops"]
@@ -221,12 +221,8 @@ class FakeWisepops:
 
     def _next_collected_at(self, collected_at: Optional[datetime]) -> datetime:
         if collected_at is not None:
-            if collected_at.tzinfo is None:
-                collected_at = collected_at.replace(tzinfo=timezone.utc)
-            at = collected_at.astimezone(timezone.utc)
-            return at.replace(microsecond=at.microsecond // 1000 * 1000)
-        now = datetime.now(timezone.utc)
-        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+            return _to_millisecond(as_utc(collected_at))
+        now = _to_millisecond(datetime.now(timezone.utc))
         newest = self._state.contacts[-1].collected_at if self._state.contacts else None
         return max(now, newest + timedelta(milliseconds=1)) if newest else now
 
@@ -350,7 +346,7 @@ class FakeWisepops:
         options.setdefault("base_url", FAKE_BASE_URL)
         return AsyncClient(http_client=httpx.AsyncClient(transport=self.transport()), **options)
 
-    @contextmanager
+    @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         """Serve the fake over real HTTP on loopback; yields its base URL.
 
@@ -378,11 +374,11 @@ class FakeWisepops:
         """
         if app is not None and _is_asgi(app):
             return asyncio.run(self.adeliver(app))
-        if http_client is not None:
+        with contextlib.ExitStack() as stack:
+            if http_client is None:
+                transport = httpx.WSGITransport(app=app) if app is not None else None
+                http_client = stack.enter_context(httpx.Client(transport=transport, timeout=10.0))
             return self._settle([_post(http_client, d) for d in self.deliveries])
-        transport = httpx.WSGITransport(app=app) if app is not None else None
-        with httpx.Client(transport=transport, timeout=10.0) as http:
-            return self._settle([_post(http, d) for d in self.deliveries])
 
     async def adeliver(
         self, app: Optional[App] = None, *, http_client: Optional[httpx.AsyncClient] = None
@@ -391,17 +387,24 @@ class FakeWisepops:
 
         Example: ``results = await fake.adeliver(fastapi_app)``
         """
-        if http_client is not None:
+        async with contextlib.AsyncExitStack() as stack:
+            if http_client is None:
+                transport = httpx.ASGITransport(app=app) if app is not None else None
+                http_client = await stack.enter_async_context(
+                    httpx.AsyncClient(transport=transport, timeout=10.0)
+                )
             return self._settle([await _apost(http_client, d) for d in self.deliveries])
-        transport = httpx.ASGITransport(app=app) if app is not None else None
-        async with httpx.AsyncClient(transport=transport, timeout=10.0) as http:
-            return self._settle([await _apost(http, d) for d in self.deliveries])
 
     def _settle(self, results: list[DeliveryResult]) -> list[DeliveryResult]:
         delivered = {id(result.delivery) for result in results if result.ok}
         with self._state.lock:
             self._pending = [d for d in self._pending if id(d) not in delivered]
         return results
+
+
+def _to_millisecond(at: datetime) -> datetime:
+    """Cut to milliseconds, as WisePops stores collection times."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 def _post(http: httpx.Client, delivery: Delivery) -> DeliveryResult:

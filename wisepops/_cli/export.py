@@ -261,9 +261,10 @@ def export(
             out.write(line.encode("utf-8"))
             written += 1
             progress.record()
-            checkpoint.advance(contact, out.tell() if resumable else 0)
-            if resumable and written % page_size == 0:
-                _save(out, checkpoint, args.checkpoint)
+            if resumable:
+                checkpoint.advance(contact, out.tell())
+                if written % page_size == 0:
+                    _save(out, checkpoint, args.checkpoint)
     finally:
         if resumable:  # also on an error or Ctrl-C: what is written is safe to resume from
             _save(out, checkpoint, args.checkpoint)
