@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import attrs
 import pytest
 
+import wisepops
 from wisepops import Contact, Hook, Page, Popup
 from wisepops._records import (
     RecordError,
@@ -68,9 +70,38 @@ def test_php_quirks_empty_array_and_nulls() -> None:
     assert contact.ip is None
 
 
-def test_unknown_keys_are_ignored() -> None:
-    contact = contact_from_json(record(0, brand_new_field={"x": 1}), 0)
+def test_unknown_keys_are_kept_in_extra_and_deprecated_ones_dropped() -> None:
+    contact = contact_from_json(
+        record(0, brand_new_field={"x": 1}, score=7, created_at="2019-01-01", wisepop_name="Old"),
+        0,
+    )
     assert contact.email == "user0@example.com"
+    assert contact.extra == {"brand_new_field": {"x": 1}, "score": 7}
+    (fast,) = contacts_from_json([record(0, score=7)])
+    assert fast.extra == {"score": 7}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "extra"),
+    [
+        ({"email": 42}, "email", {"email": 42}),
+        ({"ip": ["127.0.0.1"]}, "ip", {"ip": ["127.0.0.1"]}),
+        ({"country_code": True}, "country_code", {"country_code": True}),
+        ({"form_session": {"id": "s"}}, "form_session", {"form_session": {"id": "s"}}),
+        ({"other_fields": "x"}, "fields", {"other_fields": "x"}),
+        ({"other_fields": [1]}, "fields", {"other_fields": [1]}),
+        ({"fields": {"City": "Lyon"}}, "fields", {"other_fields": {"City": "New York"}}),
+    ],
+)
+def test_an_unexpected_optional_value_is_kept_raw_in_extra(
+    change: dict[str, Any], field: str, extra: dict[str, Any]
+) -> None:
+    contact = contact_from_json(record(3, **change), 3)
+    expected_field = {"fields": {"City": "Lyon"} if "fields" in change else {}}.get(field)
+    assert getattr(contact, field) == expected_field
+    assert contact.extra == extra
+    (fast,) = contacts_from_json([record(3, **change)])
+    assert fast == contact
 
 
 @pytest.mark.parametrize(
@@ -112,9 +143,13 @@ def test_the_iso_fallback_parses_what_old_pythons_cannot() -> None:
         ({"wisepop_id": None}, "record 3: 'wisepop_id' is missing"),
         ({"wisepop_id": "12345"}, "record 3: 'wisepop_id' must be an integer, got a string"),
         ({"wisepop_id": True}, "record 3: 'wisepop_id' must be an integer, got a boolean"),
-        ({"email": 42}, "record 3: 'email' must be a string or null, got an integer"),
-        ({"other_fields": "x"}, "record 3: 'other_fields' must be an object, got a string"),
-        ({"other_fields": [1]}, "record 3: 'other_fields' must be an object, got an array"),
+        ({"wisepop_id": 12345.0}, "record 3: 'wisepop_id' must be an integer, got a number"),
+        ({"wisepop_id": -1}, "record 3: 'wisepop_id' is out of range: -1"),
+        ({"wisepop_id": 2**63}, "record 3: 'wisepop_id' is out of range: 9223372036854775808"),
+        ({"collected_at": ["2024"]}, "record 3: 'collected_at' must be an ISO 8601 string"),
+        ({"collected_at": "0001-01-01T00:00:00+01:00"}, "'collected_at' is not an ISO 8601"),
+        ({"collected_at": "9999-12-31T23:59:59-01:00"}, "'collected_at' is not an ISO 8601"),
+        ({"collected_at": "2024-01-01T00:00:00\ud800"}, r"range: '2024-01-01T00:00:00\\ud800'"),
     ],
 )
 def test_bad_records_name_the_index_and_the_key(change: dict[str, Any], message: str) -> None:
@@ -154,15 +189,91 @@ def test_dedupe_key_is_stable_and_distinguishes_records() -> None:
     assert len(keys) == 3
 
 
-def test_dedupe_key_uses_form_session_when_there_is_no_email() -> None:
-    first = contact_from_json(record(1, email=None, other_fields=None, form_session="a"), 0)
-    second = contact_from_json(record(1, email=None, other_fields=None, form_session="b"), 0)
-    assert first.dedupe_key != second.dedupe_key
+def test_dedupe_key_uses_the_fields_when_there_is_no_email() -> None:
+    def phone(number: str, **change: Any) -> Contact:
+        value = {"collected_at": "2024-01-01T00:00:01.123Z", "wisepop_id": 9, **change}
+        value.setdefault("fields", {"phone": number, "Consent": "yes"})
+        return contact_from_json(value, 0)
+
+    first = phone("+33612345678", form_session="a")
+    reordered = phone("", fields={"Consent": "yes", "phone": "+33612345678"}, form_session="b")
+    assert first.dedupe_key == reordered.dedupe_key  # key order and form_session aside
+    assert first.dedupe_key != phone("+33699999999").dedupe_key
+    assert first.dedupe_key != phone("+33612345678", wisepop_id=10).dedupe_key
+    later = phone("+33612345678", collected_at="2024-01-01T00:00:01.124Z")
+    assert first.dedupe_key != later.dedupe_key
 
 
-def test_to_json_round_trips() -> None:
+def test_dedupe_key_is_the_same_by_api1_api2_and_webhook() -> None:
+    api1 = record(4, other_fields={"City": "Paris"})
+    api2 = {
+        "collected_at": "2024-01-01T00:00:04.123Z",
+        "wisepop_id": 12345,
+        "ip": "127.0.0.1",
+        "country_code": "US",
+        "form_session": "0f6c",  # api1 has none: it is not part of the key
+        "fields": {"City": "Paris", "email": "user4@example.com"},
+    }
+    webhook = wisepops.parse_payload(json.dumps([api2]).replace("/", "\\/"))
+    keys = {contact_from_json(api1, 0).dedupe_key, contact_from_json(api2, 0).dedupe_key}
+    keys.add(webhook[0].dedupe_key)
+    assert len(keys) == 1
+
+
+def test_to_dict_and_to_json_round_trip() -> None:
     contact = contact_from_json(record(7, form_session="s"), 0)
-    assert contact_from_json(contact.to_json(), 0) == contact
+    assert contact_from_json(contact.to_dict(), 0) == contact
+    assert contact_from_json(json.loads(contact.to_json()), 0) == contact
+    assert "extra" not in contact.to_dict()  # the same keys as before, when nothing is new
+    newer = contact_from_json(record(7, score=3), 0)
+    assert newer.to_dict()["extra"] == {"score": 3}
+
+
+def test_to_json_is_one_line_of_utf8_even_with_a_lone_surrogate() -> None:
+    fine = contact_from_json(record(1, email="zoë@example.com"), 0)
+    assert '"zoë@example.com"' in fine.to_json()
+    broken = contact_from_json(record(1, email="\ud800@example.com"), 0)
+    text = broken.to_json()
+    text.encode("utf-8")  # writable as it is
+    assert "\\ud800" in text
+    assert json.loads(text)["email"] == "\ud800@example.com"
+    assert "\n" not in text
+
+
+def test_a_value_nested_too_deep_to_encode_is_written_clipped_not_raised() -> None:
+    deep: list[Any] = ["bottom"]
+    for _ in range(100_000):  # beyond any recursion limit, though a parser never sees this
+        deep = [deep]
+    contact = contact_from_json(record(1, email=None, other_fields={"q": deep}, survey=deep), 0)
+    assert len(contact.dedupe_key) == 32
+    text = contact.to_json()
+    written = json.loads(text)
+    assert written["email"] is None
+    assert "[nested too deeply]" in text
+    assert "bottom" not in text
+
+
+def test_every_record_and_page_has_to_dict_and_to_json() -> None:
+    hook = Hook(id=1, target_url="https://x.example/h", event="email")
+    popup = Popup(id=2, created_at=datetime(2024, 1, 1, tzinfo=UTC), extra={"new": 1})
+    page = Page(items=(contact_from_json(record(1), 0),), page=1, page_size=100)
+    assert hook.to_dict() == {
+        "id": 1,
+        "target_url": "https://x.example/h",
+        "event": "email",
+        "wisepop_id": None,
+    }
+    assert popup.to_dict()["created_at"] == "2024-01-01T00:00:00Z"
+    assert popup.to_dict()["extra"] == {"new": 1}
+    assert json.loads(page.to_json()) == {
+        "page": 1,
+        "page_size": 100,
+        "has_next": False,
+        "items": [page.items[0].to_dict()],
+    }
+    for value in (hook, popup, page):
+        assert isinstance(value.to_json(), str)
+        assert json.loads(value.to_json()) == value.to_dict()
 
 
 @pytest.mark.parametrize(
@@ -193,6 +304,15 @@ def test_popups_are_lenient() -> None:
                 "new_metric": 5,
             },
             {"id": 2},
+            {
+                "id": 3,
+                "label": 7,
+                "created_at": "last week",
+                "activated": 1,
+                "display_count": "120",
+                "click_count": 4.0,
+                "email_count": True,
+            },
         ]
     )
     assert popups == [
@@ -204,8 +324,17 @@ def test_popups_are_lenient() -> None:
             display_count=10,
             click_count=2,
             email_count=1,
+            extra={"new_metric": 5},
         ),
         Popup(id=2),
+        # Coerced where nothing is lost; else None, with the raw value kept in extra.
+        Popup(
+            id=3,
+            activated=True,
+            display_count=120,
+            click_count=4,
+            extra={"label": 7, "created_at": "last week", "email_count": True},
+        ),
     ]
 
 
@@ -215,9 +344,13 @@ def test_a_popup_without_id_is_refused() -> None:
 
 
 def test_page_is_iterable_and_knows_whether_more_may_follow() -> None:
-    full: Page[int] = Page(items=(1, 2), page=1, page_size=2)
-    short: Page[int] = Page(items=(1,), page=3, page_size=2)
-    assert list(full) == [1, 2]
+    one, two = (
+        Hook(id=1, target_url="https://a.example", event="email"),
+        Hook(id=2, target_url="https://a.example", event="email"),
+    )
+    full: Page[Hook] = Page(items=(one, two), page=1, page_size=2)
+    short: Page[Hook] = Page(items=(one,), page=3, page_size=2)
+    assert list(full) == [one, two]
     assert len(full) == 2
     assert full.has_next
     assert not short.has_next

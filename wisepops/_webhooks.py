@@ -13,7 +13,14 @@ from hashlib import sha256
 from typing import Any, Optional, Union
 
 from ._errors import PayloadError, SignatureVerificationError
-from ._records import Contact, RecordError, contact_from_json, contacts_from_json, json_type
+from ._records import (
+    Contact,
+    RecordError,
+    contact_from_json,
+    contacts_from_json,
+    decode_json,
+    json_type,
+)
 
 __all__ = ["SIGNATURE_HEADER", "parse_payload", "sign", "unwrap", "verify_signature"]
 
@@ -139,12 +146,10 @@ def _decode(body: Body) -> Any:
     except UnicodeDecodeError as exc:
         raise PayloadError(f"the body is not valid UTF-8 (byte {exc.start})") from None
     try:
-        return json.loads(text)
+        return decode_json(text)
     except json.JSONDecodeError as exc:
         raise PayloadError(f"the body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise PayloadError("the body is not valid records: its JSON is nested too deeply") from None
-    except ValueError as exc:  # an integer with thousands of digits, for instance
+    except ValueError as exc:  # NaN, deep nesting, an integer with thousands of digits
         raise PayloadError(f"the body is not valid JSON: {exc}") from None
 
 

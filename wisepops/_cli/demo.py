@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 from typing import Any
 
 import httpx
@@ -89,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             step(7, "client.v2.contacts.iter() exports what was collected, as JSON lines:")
             out = io.StringIO()
             for contact in client.v2.contacts.iter():
-                out.write(json.dumps(contact.to_json(), ensure_ascii=False) + "\n")
+                out.write(contact.to_json() + "\n")
             print("    " + out.getvalue().rstrip("\n").replace("\n", "\n    "))
 
             (stats,) = client.v2.popups.list()
