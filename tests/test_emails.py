@@ -32,7 +32,8 @@ def test_list_returns_a_page_of_contacts(kind: str) -> None:
         (datetime(2024, 3, 1, 2, 0, tzinfo=timezone(timedelta(hours=1))), "2024-03-01T01:00:00Z"),
         (datetime(2024, 3, 1, 1, 0), "2024-03-01T01:00:00Z"),
         (date(2024, 3, 1), "2024-03-01T00:00:00Z"),
-        ("2017-03-01T01:00:00+01:00", "2017-03-01T01:00:00+01:00"),
+        ("2017-03-01T01:00:00+01:00", "2017-03-01T00:00:00Z"),
+        (datetime(2024, 3, 1, 1, 0, 0, 389999, tzinfo=timezone.utc), "2024-03-01T01:00:00.389Z"),
     ],
 )
 @pytest.mark.parametrize("kind", KINDS)
@@ -86,18 +87,23 @@ def test_iter_checks_its_arguments_when_called_not_when_first_iterated(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_iter_walks_every_page_oldest_first_and_stops_on_a_short_page(kind: str) -> None:
-    pages = {1: records(0, 100), 2: records(100, 100), 3: records(200, 7)}
+def test_iter_walks_by_collected_after_never_by_page(kind: str) -> None:
     with respx.mock(base_url=BASE_URL) as mock:
         route = mock.get("/api1/emails").mock(
-            side_effect=lambda request: httpx.Response(
-                200, json=pages[int(request.url.params["page"])]
-            )
+            side_effect=[
+                httpx.Response(200, json=records(0, 100)),
+                httpx.Response(200, json=records(99, 100)),  # from the boundary record
+                httpx.Response(200, json=records(198, 7)),
+            ]
         )
         contacts = call(kind, lambda c: c.emails.iter(wisepop_id=12345))
-    assert [c.email for c in contacts] == [f"user{n}@example.com" for n in range(207)]
-    assert [call.request.url.params["page"] for call in route.calls] == ["1", "2", "3"]
-    assert all(call.request.url.params["wisepop_id"] == "12345" for call in route.calls)
+    assert [c.email for c in contacts] == [f"user{n}@example.com" for n in range(205)]
+    sent = [dict(call.request.url.params) for call in route.calls]
+    assert sent == [
+        {"wisepop_id": "12345"},
+        {"wisepop_id": "12345", "collected_after": "2024-01-01T00:01:39.122Z"},
+        {"wisepop_id": "12345", "collected_after": "2024-01-01T00:03:18.122Z"},
+    ]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -112,9 +118,9 @@ def test_iter_stops_on_an_empty_page_after_a_full_one(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_iter_refuses_a_server_that_repeats_the_same_page(kind: str) -> None:
+def test_iter_refuses_a_server_that_ignores_collected_after(kind: str) -> None:
     with respx.mock(base_url=BASE_URL) as mock:
-        route = mock.get("/api1/emails").respond(json=records(0, 100))
+        route = mock.get("/api1/emails").respond(json=records(0, 100))  # whatever is asked
         yielded: list[wisepops.Contact] = []
 
         def consume(client: Any) -> Any:
@@ -128,10 +134,12 @@ def test_iter_refuses_a_server_that_repeats_the_same_page(kind: str) -> None:
 
             return drain()
 
-        with pytest.raises(wisepops.APIResponseValidationError, match="page 2 repeats"):
+        with pytest.raises(wisepops.APIResponseValidationError, match="already yielded"):
             call(kind, consume)
-    assert route.call_count == 2
-    assert len(yielded) == 100  # the repeated page was not yielded
+    # After the first page: a millisecond before its last record, the next page by
+    # number, the last record's instant, a millisecond after it; then it gives up.
+    assert route.call_count == 5
+    assert len(yielded) == 100  # nothing twice
 
 
 def test_iter_is_lazy_one_page_at_a_time() -> None:
@@ -139,8 +147,8 @@ def test_iter_is_lazy_one_page_at_a_time() -> None:
         route = mock.get("/api1/emails").mock(
             side_effect=lambda request: (
                 httpx.Response(200, json=records(0, 100))
-                if request.url.params["page"] == "1"
-                else httpx.Response(200, json=records(100, 5))
+                if "collected_after" not in request.url.params
+                else httpx.Response(200, json=records(99, 5))
             )
         )
         with wisepops.Client(API_KEY) as client:
@@ -153,6 +161,7 @@ def test_iter_is_lazy_one_page_at_a_time() -> None:
             assert route.call_count == 1
             next(iterator)
             assert route.call_count == 2
+            assert len(list(iterator)) == 3
 
 
 def test_async_iter_is_lazy_one_page_at_a_time() -> None:

@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -16,19 +17,25 @@ from wisepops._records import contact_from_json, contacts_from_json
 
 KEY = "3f9c1a7e5b2d48c0a6e1f7b9d2c4e8a0"
 
+# Text with lone surrogates too: JSON can escape them (\ud800), and Python decodes them.
+texts = st.text() | st.text(st.characters(categories=["Cs", "Ll", "Nd"]))
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    st.none() | st.booleans() | st.integers() | st.floats() | texts,  # NaN and infinities too
+    lambda children: st.lists(children) | st.dictionaries(texts, children),
     max_leaves=30,
 )
 
-timestamps = st.datetimes(timezones=st.timezones()).map(lambda dt: dt.isoformat()) | st.text()
-maybe_text = st.none() | st.text() | st.integers()
+timestamps = (
+    st.datetimes(timezones=st.timezones()).map(lambda dt: dt.isoformat())
+    | st.sampled_from(["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-00:01", "2024-01-01Z"])
+    | texts
+)
+maybe_text = st.none() | texts | st.integers() | json_values
 records = st.fixed_dictionaries(
     {},
     optional={
         "collected_at": timestamps | st.integers(),
-        "wisepop_id": st.integers() | st.text() | st.booleans(),
+        "wisepop_id": st.integers() | st.text() | st.booleans() | st.floats(),
         "email": maybe_text,
         "ip": maybe_text,
         "country_code": maybe_text,
@@ -37,8 +44,19 @@ records = st.fixed_dictionaries(
         "other_fields": st.none() | st.dictionaries(st.text(), json_values) | st.just([]),
         "created_at": json_values,
         "wisepop_name": json_values,
+        "a_new_key": json_values,
     },
 )
+
+
+def usable(contacts: list[wisepops.Contact]) -> None:
+    """What a receiver or an export does with each contact must work, whatever it holds."""
+    for contact in contacts:
+        assert len(contact.dedupe_key) == 32
+        text = contact.to_json()
+        text.encode("utf-8")
+        assert json.loads(text) == json.loads(json.dumps(contact.to_dict()))
+        assert contact.collected_at.utcoffset() is not None
 
 
 def parses_or_refuses(body: Any) -> None:
@@ -48,6 +66,15 @@ def parses_or_refuses(body: Any) -> None:
         return  # the one error it may raise
     assert isinstance(contacts, list)
     assert all(isinstance(contact, wisepops.Contact) for contact in contacts)
+    usable(contacts)
+
+
+def listing_of(body: bytes) -> wisepops.Client:
+    answer = httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+    transport = httpx.MockTransport(lambda request: answer)
+    return wisepops.Client(
+        "key-123456", max_retries=0, http_client=httpx.Client(transport=transport)
+    )
 
 
 @given(st.binary())
@@ -65,9 +92,35 @@ def test_any_json_value_parses_or_raises_payload_error(value: Any) -> None:
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(records, max_size=5) | records)
-def test_any_record_like_payload_parses_or_raises_payload_error(value: Any) -> None:
-    parses_or_refuses(json.dumps(value).encode())
+@given(st.lists(records, max_size=5) | records, st.booleans())
+@example([{"collected_at": "0001-01-01T00:00:00+01:00", "wisepop_id": 1}], True)
+@example([{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 1, "email": "\ud800"}], False)
+@example([{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 1, "fields": {"a": 1e400}}], True)
+def test_any_record_like_payload_parses_or_raises_payload_error(value: Any, ascii: bool) -> None:
+    body = json.dumps(value, ensure_ascii=ascii)  # not ASCII: lone surrogates stay raw
+    parses_or_refuses(body)
+    if ascii:
+        parses_or_refuses(body.encode())
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=60)
+@given(st.lists(records, max_size=4) | json_values)
+@example([{"collected_at": "0001-01-01T00:00:00+01:00", "wisepop_id": 1}])
+@example([{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 1, "email": "\ud800"}])
+def test_any_listing_gives_usable_contacts_or_a_validation_error(value: Any) -> None:
+    with listing_of(json.dumps(value).encode()) as client:
+        try:
+            page = client.emails.list()
+        except wisepops.APIResponseValidationError:
+            return
+        usable(list(page))
+        if not page.items:
+            return
+        # The same full page for every request: a server that ignores collected_after.
+        walked: list[wisepops.Contact] = []
+        with pytest.raises(wisepops.APIResponseValidationError, match="already yielded"):
+            walked.extend(client.v2.contacts.iter(page_size=len(page)))
+        assert len(walked) == len(page)
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow])

@@ -201,10 +201,10 @@ def test_iteration_retries_a_failed_page_without_gaps_or_duplicates(kind: str) -
     from .conftest import records
 
     with respx.mock(base_url=BASE_URL) as mock:
-        mock.get("/api1/emails", params={"page": "1"}).respond(json=records(0, 100))
-        mock.get("/api1/emails", params={"page": "2"}).mock(
-            side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200, json=records(100, 3))]
+        mock.get("/api1/emails", params={"collected_after": "2024-01-01T00:01:39.122Z"}).mock(
+            side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200, json=records(99, 4))]
         )
+        mock.get("/api1/emails").respond(json=records(0, 100))
         contacts = call(kind, lambda c: c.emails.iter())
     assert [c.email for c in contacts] == [f"user{n}@example.com" for n in range(103)]
 

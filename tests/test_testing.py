@@ -35,8 +35,11 @@ def test_api1_listing_pages_by_100_oldest_first(kind: str) -> None:
     fake = filled(250)
     contacts = call(kind, lambda c: c.emails.iter(), fake=fake)
     assert [c.email for c in contacts] == [f"u{n}@example.com" for n in range(250)]
-    pages = [r.url.params["page"] for r in fake.requests]
-    assert pages == ["1", "2", "3"]
+    assert [r.url.params.get("collected_after") for r in fake.requests] == [
+        None,
+        "2024-01-01T00:01:38.999Z",  # a millisecond before record 99 (one a second)
+        "2024-01-01T00:03:17.999Z",  # and before record 198
+    ]
     assert contacts[0].fields == {"City": "Paris"}
 
 
@@ -260,7 +263,9 @@ def test_faults_can_target_a_path_and_skip_requests(kind: str) -> None:
     fake.fail_next(500, times=3, path="/api1/emails", after=1)
     with pytest.raises(wisepops.InternalServerError):
         call(kind, lambda c: c.emails.iter(), fake=fake)
-    assert [r.url.params["page"] for r in fake.requests] == ["1", "2", "2", "2"]
+    first, *retried = [r.url.params.get("collected_after") for r in fake.requests]
+    assert first is None
+    assert retried == ["2024-01-01T00:01:38.999Z"] * 3
 
 
 @pytest.mark.parametrize("kind", KINDS)

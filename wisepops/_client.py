@@ -12,7 +12,8 @@ import httpx
 from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, TimeoutTypes, resolve_config
 from ._core import Command, RequestSpec, exchange
 from ._operations import Operation
-from ._pagination import PageWalk
+from ._pagination import KeysetWalk
+from ._records import Contact
 from ._retry import Outcome
 from .resources import V2, AsyncEmails, AsyncHooks, AsyncV2, Emails, Hooks
 
@@ -150,7 +151,7 @@ class Client(_BaseClient[httpx.Client]):
         except httpx.RequestError as exc:
             return exc
 
-    def _iterate(self, walk: PageWalk[T]) -> Iterator[T]:
+    def _iterate(self, walk: KeysetWalk) -> Iterator[Contact]:
         while (operation := walk.next_operation()) is not None:
             yield from walk.accept(self._run(operation))
 
@@ -228,7 +229,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
         except httpx.RequestError as exc:
             return exc
 
-    async def _iterate(self, walk: PageWalk[T]) -> AsyncIterator[T]:
+    async def _iterate(self, walk: KeysetWalk) -> AsyncIterator[Contact]:
         while (operation := walk.next_operation()) is not None:
             for item in walk.accept(await self._run(operation)):
                 yield item

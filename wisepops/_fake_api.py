@@ -79,6 +79,8 @@ class State:
     """Everything the fake holds; guarded by ``lock`` as the loopback server is threaded."""
 
     api_key: str
+    honour_page: bool = True
+    inclusive_after: bool = False
     contacts: list[Contact] = attrs.Factory(list)
     hooks: dict[int, StoredHook] = attrs.Factory(dict)
     popups: dict[int, PopupStats] = attrs.Factory(dict)
@@ -86,6 +88,20 @@ class State:
     requests: list[httpx.Request] = attrs.Factory(list)
     next_hook_id: int = 1
     lock: threading.RLock = attrs.Factory(threading.RLock)
+
+    def erase(self, email: Optional[str], phone: Optional[str]) -> int:
+        """Delete every contact with this email or this phone; return how many."""
+        kept = [
+            c
+            for c in self.contacts
+            if not (
+                (email is not None and c.email == email)
+                or (phone is not None and c.fields.get("phone") == phone)
+            )
+        ]
+        deleted = len(self.contacts) - len(kept)
+        self.contacts[:] = kept
+        return deleted
 
     def add_contact(self, contact: Contact) -> None:
         """Keep contacts sorted oldest first; a tie goes after the records already there."""
@@ -223,20 +239,24 @@ def _matching_contacts(state: State, request: httpx.Request) -> list[Contact]:
             after = parse_datetime(after_text)
         except ValueError:
             raise _BadRequest("collected_after must be an ISO 8601 date") from None
-        start = bisect.bisect_right([c.collected_at for c in contacts], after)
-        contacts = contacts[start:]
+        cut = bisect.bisect_left if state.inclusive_after else bisect.bisect_right
+        contacts = contacts[cut([c.collected_at for c in contacts], after) :]
     if wisepop_id is not None:
         contacts = [c for c in contacts if c.wisepop_id == wisepop_id]
     return contacts
 
 
-def _page(request: httpx.Request, contacts: list[Contact], page_size: int) -> list[Contact]:
+def _page(
+    state: State, request: httpx.Request, contacts: list[Contact], page_size: int
+) -> list[Contact]:
     page = _int_param(request, "page", 1) or 1
+    if not state.honour_page:
+        page = 1
     return contacts[(page - 1) * page_size : page * page_size]
 
 
 def _list_emails(state: State, request: httpx.Request) -> httpx.Response:
-    contacts = _page(request, _matching_contacts(state, request), API1_PAGE_SIZE)
+    contacts = _page(state, request, _matching_contacts(state, request), API1_PAGE_SIZE)
     return _answer(200, [api1_record(c) for c in contacts])
 
 
@@ -244,7 +264,7 @@ def _list_contacts(state: State, request: httpx.Request) -> httpx.Response:
     page_size = _int_param(request, "page_size", 100) or 100
     if page_size > API2_MAX_PAGE_SIZE:
         raise _BadRequest(f"page_size must be between 1 and {API2_MAX_PAGE_SIZE}")
-    contacts = _page(request, _matching_contacts(state, request), page_size)
+    contacts = _page(state, request, _matching_contacts(state, request), page_size)
     return _answer(200, [api2_record(c) for c in contacts])
 
 
@@ -318,17 +338,7 @@ def _delete_personal_data(state: State, request: httpx.Request) -> httpx.Respons
     email, phone = body.get("email"), body.get("phone")
     if email is None and phone is None:
         raise _BadRequest("email or phone is required")
-    kept = [
-        c
-        for c in state.contacts
-        if not (
-            (email is not None and c.email == email)
-            or (phone is not None and c.fields.get("phone") == phone)
-        )
-    ]
-    deleted = len(state.contacts) - len(kept)
-    state.contacts[:] = kept
-    return _answer(200, {"deleted": deleted})
+    return _answer(200, {"deleted": state.erase(email, phone)})
 
 
 _ROUTES: dict[str, dict[str, Route]] = {

@@ -6,7 +6,6 @@ are caught here, before anything is sent.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, timezone
@@ -21,9 +20,12 @@ from ._records import (
     Page,
     Popup,
     RecordError,
+    as_utc,
     contacts_from_json,
+    decode_json,
     format_datetime,
     json_type,
+    parse_datetime,
     popups_from_json,
 )
 
@@ -50,14 +52,6 @@ class Operation(Generic[T]):
     json: Optional[Mapping[str, Any]] = None
 
 
-def decode_json(content: bytes) -> Any:
-    """Decode a JSON body; ``ValueError`` on anything else, deep nesting included."""
-    try:
-        return json.loads(content)
-    except RecursionError:
-        raise ValueError("the JSON is nested too deeply") from None
-
-
 def _ignore_body(content: bytes) -> None:
     return None
 
@@ -76,16 +70,35 @@ def _int_member(content: bytes, key: str) -> int:
 # --- argument checks ---------------------------------------------------------------------
 
 
-def _collected_after(value: Optional[DateLike]) -> Optional[str]:
-    if value is None or isinstance(value, str):
-        return value
+def as_instant(value: DateLike) -> datetime:
+    """A ``collected_after`` argument as an aware UTC datetime.
+
+    A naive datetime is taken as UTC, as the API does; a date means its midnight UTC; a
+    str must be ISO 8601.
+    """
     if isinstance(value, datetime):
-        return format_datetime(value)
+        return as_utc(value)
     if isinstance(value, date):
-        return format_datetime(datetime.combine(value, time(), tzinfo=timezone.utc))
+        return datetime.combine(value, time(), tzinfo=timezone.utc)
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            raise ValueError(
+                f"collected_after must be an ISO 8601 date-time, got {value[:40]!a}"
+            ) from None
     raise TypeError(
         f"collected_after must be a datetime, a date or a str, got {type(value).__name__}"
     )
+
+
+def format_collected_after(value: datetime) -> str:
+    """The API's own form: UTC, ``Z``, cut to the millisecond (the records' precision)."""
+    return format_datetime(value.replace(microsecond=value.microsecond // 1000 * 1000))
+
+
+def _collected_after(value: Optional[DateLike]) -> Optional[str]:
+    return None if value is None else format_collected_after(as_instant(value))
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -113,19 +126,24 @@ def _query(**params: Optional[object]) -> dict[str, str]:
 # --- contacts ----------------------------------------------------------------------------
 
 
-def _contacts_page(page: int, page_size: int) -> Callable[[bytes], Page[Contact]]:
+def _contacts_page(page: Optional[int], page_size: int) -> Callable[[bytes], Page[Contact]]:
     def parse(content: bytes) -> Page[Contact]:
         items = tuple(contacts_from_json(decode_json(content)))
-        return Page(items=items, page=page, page_size=page_size)
+        return Page(items=items, page=page or 1, page_size=page_size)
 
     return parse
 
 
+def _page_number(page: Optional[int]) -> Optional[int]:
+    """``None`` sends no ``page`` at all: what a walk by ``collected_after`` does."""
+    return None if page is None else _positive_int("page", page)
+
+
 def list_emails(
-    collected_after: Optional[DateLike], wisepop_id: Optional[int], page: int
+    collected_after: Optional[DateLike], wisepop_id: Optional[int], page: Optional[int]
 ) -> Operation[Page[Contact]]:
     """``GET /api1/emails``: one page of at most 100 collected emails, oldest first."""
-    page = _positive_int("page", page)
+    page = _page_number(page)
     wisepop_id = None if wisepop_id is None else _positive_int("wisepop_id", wisepop_id)
     return Operation(
         "GET",
@@ -136,10 +154,13 @@ def list_emails(
 
 
 def list_contacts(
-    collected_after: Optional[DateLike], wisepop_id: Optional[int], page_size: int, page: int
+    collected_after: Optional[DateLike],
+    wisepop_id: Optional[int],
+    page_size: int,
+    page: Optional[int],
 ) -> Operation[Page[Contact]]:
     """``GET /api2/contacts``: one page of 1 to 1,000 contacts, oldest first."""
-    page = _positive_int("page", page)
+    page = _page_number(page)
     page_size = _positive_int("page_size", page_size)
     if page_size > API2_MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be at most {API2_MAX_PAGE_SIZE}, got {page_size}")
@@ -196,7 +217,21 @@ def list_popups() -> Operation[list[Popup]]:
     )
 
 
-def delete_personal_data(email: Optional[str], phone: Optional[str]) -> Operation[int]:
+def _deleted_count(content: bytes) -> Optional[int]:
+    """The ``deleted`` count when the answer has one; any other 2xx answer is ``None``.
+
+    The erasure is done and cannot be undone by then: raising would only tell the
+    caller it failed, and tempt them to send it again.
+    """
+    try:
+        answer = decode_json(content)
+    except ValueError:
+        return None
+    deleted = answer.get("deleted") if type(answer) is dict else None
+    return deleted if type(deleted) is int and deleted >= 0 else None
+
+
+def delete_personal_data(email: Optional[str], phone: Optional[str]) -> Operation[Optional[int]]:
     """``DELETE /api2/data-privacy``: erase and suppress every record of a person."""
     if email is None and phone is None:
         raise ValueError("give an email, a phone number or both")
@@ -213,6 +248,4 @@ def delete_personal_data(email: Optional[str], phone: Optional[str]) -> Operatio
             )
         body["phone"] = phone
 
-    return Operation(
-        "DELETE", "/api2/data-privacy", lambda content: _int_member(content, "deleted"), json=body
-    )
+    return Operation("DELETE", "/api2/data-privacy", _deleted_count, json=body)

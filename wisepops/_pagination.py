@@ -1,43 +1,204 @@
-"""Walking a listing page by page, without I/O: the clients only fetch what it asks for."""
+"""Walking a listing by ``collected_after`` (keyset), without I/O.
+
+WisePops advises paging with ``collected_after`` rather than ``page``, and its current
+documentation no longer lists ``page`` at all. The walk never depends on ``page``: each
+request asks for what was collected after the newest record already yielded, less one
+millisecond, and skips the records it has already yielded at that instant. So it is
+complete and exact whether the server treats ``collected_after`` as ``>`` or ``>=``,
+whether it honours ``page`` or ignores it, when many records share one millisecond
+across a page boundary, and when records are erased between two pages (nothing shifts,
+as it would with page numbers). Each page after the first repeats the records of the
+boundary instant, usually one.
+
+A page that holds nothing new (a whole page of records sharing one instant) is the only
+case where ``collected_after`` cannot move on. The walk then asks for the next page by
+number, with the same ``collected_after``; where the server ignores ``page`` too, the
+rest of that instant cannot be fetched at all, and the walk moves past it with a warning
+on the ``wisepops`` logger rather than loop or stop.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from typing import Callable, Generic, Optional, TypeVar
+from datetime import datetime, timedelta
+from typing import Callable, Optional
+
+import attrs
 
 from ._errors import APIResponseValidationError
-from ._operations import Operation
-from ._records import Page
+from ._operations import DateLike, Operation, as_instant, format_collected_after
+from ._records import Contact, Page
 
-T = TypeVar("T")
+logger = logging.getLogger("wisepops")
+
+ListPage = Callable[[Optional[datetime], Optional[int]], Operation[Page[Contact]]]
+"""Builds the request for one page: ``(collected_after, page number or None)``."""
+
+_MILLISECOND = timedelta(milliseconds=1)
 
 
-class PageWalk(Generic[T]):
-    """Which page to fetch next, and when to stop.
+@attrs.define
+class Position:
+    """How far a walk got: the newest ``collected_at`` yielded, and which records at it.
 
-    It stops after a short page. A server that sends the same records again for the next
-    page number raises :class:`APIResponseValidationError` rather than looping forever or
-    yielding duplicates. Only the first and last record of the previous page are kept.
+    ``seen`` counts the ``dedupe_key`` of each record yielded at ``cursor``, so that two
+    identical submissions in the same millisecond are both yielded, once each.
     """
 
-    def __init__(self, page_operation: Callable[[int], Operation[Page[T]]]) -> None:
-        self._page_operation = page_operation
-        self._next: Optional[Operation[Page[T]]] = page_operation(1)  # checks the arguments now
-        self._previous_ends: Optional[tuple[T, T]] = None
+    cursor: Optional[datetime] = None
+    seen: dict[str, int] = attrs.Factory(dict)
 
-    def next_operation(self) -> Optional[Operation[Page[T]]]:
+    def advance(self, contacts: Sequence[Contact]) -> None:
+        """Move past ``contacts``, which were just yielded (or written), oldest first."""
+        if not contacts:
+            return
+        newest = contacts[-1].collected_at
+        if self.cursor is None or newest > self.cursor:
+            self.cursor, self.seen = newest, {}
+        elif newest < self.cursor:  # out of order: the cursor only moves forward
+            return
+        for contact in reversed(contacts):  # the records at the newest instant end the list
+            if contact.collected_at != newest:
+                break
+            key = contact.dedupe_key
+            self.seen[key] = self.seen.get(key, 0) + 1
+
+    def collected_after(self, inclusive: bool = False) -> Optional[datetime]:
+        """What to ask for next: the cursor itself while nothing at it has been yielded or
+        when the server is known to read ``>=``; else a millisecond before it, so that a
+        ``>`` server sends the rest of its instant too.
+        """
+        if self.cursor is None or not self.seen or inclusive:
+            return self.cursor
+        try:
+            return self.cursor.replace(microsecond=self.cursor.microsecond // 1000 * 1000) - (
+                _MILLISECOND
+            )
+        except OverflowError:  # the first millisecond of year 1: ask for everything
+            return None
+
+
+class KeysetWalk:
+    """Which page to fetch next, and which of its records to yield; see the module doc.
+
+    Args:
+        list_page: builds the request for one page; called once here, so that bad
+            arguments raise when ``iter()`` is called, not when it is first iterated.
+        since: the caller's ``collected_after``.
+        position: where an earlier walk stopped (an export's checkpoint), if any.
+    """
+
+    def __init__(
+        self,
+        list_page: ListPage,
+        since: Optional[DateLike] = None,
+        position: Optional[Position] = None,
+    ) -> None:
+        self._list_page = list_page
+        if position is None:
+            position = Position(cursor=None if since is None else as_instant(since))
+        self.position = position
+        self._page: Optional[int] = None  # a number only while stuck on one instant
+        self._stuck = 0  # how many ways out of a page with nothing new were tried
+        self._stuck_at: Optional[datetime] = None
+        self._inclusive = False  # seen to send records at exactly collected_after
+        self._after: Optional[datetime] = None
+        self._previous: Sequence[Contact] = ()
+        self._ask(position.collected_after())
+
+    def _ask(self, after: Optional[datetime]) -> None:
+        """Ask by ``collected_after``: the answer starts again at the cursor's instant."""
+        if self._after is not None and (after is None or after < self._after):
+            after = self._after  # never back: that way is known to give nothing new
+        if after is not None:
+            after = after.replace(microsecond=after.microsecond // 1000 * 1000)  # as sent
+        self._after, self._page = after, None
+        self._start, self._repeats = self.position.cursor, dict(self.position.seen)
+        self._next: Optional[Operation[Page[Contact]]] = self._list_page(after, None)
+
+    def next_operation(self) -> Optional[Operation[Page[Contact]]]:
         """The request for the next page, or ``None`` when the listing is exhausted."""
         return self._next
 
-    def accept(self, page: Page[T]) -> Sequence[T]:
+    def accept(self, page: Page[Contact]) -> Sequence[Contact]:
         """Take a fetched page; return its records to yield."""
         items = page.items
-        ends = (items[0], items[-1]) if items else None
-        if ends is not None and ends == self._previous_ends:
-            raise APIResponseValidationError(
-                f"page {page.page} repeats the records of page {page.page - 1}; "
-                "stopping rather than yielding them twice"
+        ignored_page = self._page is not None and items == self._previous
+        fresh = () if ignored_page else self._fresh(items)  # the page before, again: nothing
+        self._previous = items
+        if items and self._after is not None and items[0].collected_at == self._after:
+            self._inclusive = True
+        self.position.advance(fresh)
+        ahead = self.position.collected_after(self._inclusive)
+        if not page.has_next:
+            self._next = None
+        elif not fresh and self._page is None and _later(ahead, self._after):
+            self._ask(ahead)  # a >= server spent the page on the millisecond before
+        elif not fresh:
+            self._unstick(page)
+        elif self._page is not None:  # stuck on one instant: carry on by number while it works
+            self._page += 1
+            self._next = self._list_page(self._after, self._page)
+        else:
+            cursor = self.position.cursor
+            if self._stuck_at is not None and cursor is not None and cursor > self._stuck_at:
+                self._stuck, self._stuck_at = 0, None
+            self._ask(ahead)
+        return fresh
+
+    def _fresh(self, contacts: Sequence[Contact]) -> Sequence[Contact]:
+        """What was not yielded yet. The page is oldest first, so what was is at its start:
+        records older than the cursor of the request, and those at it already yielded
+        (counted, since twins are possible). The budget of repeats carries over the pages
+        of one ``collected_after``."""
+        start, repeats = self._start, self._repeats
+        if start is None:
+            return contacts
+        fresh: list[Contact] = []
+        for index, contact in enumerate(contacts):
+            at = contact.collected_at
+            if at > start:  # past the cursor's instant: all that follows is new
+                return [*fresh, *contacts[index:]]
+            if at == start:
+                key = contact.dedupe_key
+                if repeats.get(key, 0) > 0:
+                    repeats[key] -= 1
+                else:
+                    fresh.append(contact)
+        return fresh
+
+    def _unstick(self, page: Page[Contact]) -> None:
+        """The next request after a full page that held nothing new: each way out in turn."""
+        self._stuck += 1
+        instant = self.position.cursor
+        if self._stuck == 1:  # the next page by number, same collected_after
+            self._stuck_at = instant
+            self._page = 2
+            self._next = self._list_page(self._after, self._page)
+        elif self._stuck == 2:  # the server ignores page: ask for the instant itself
+            logger.warning(
+                "A whole page of %d records shares collected_at %s and the server ignores "
+                "`page`: any more records at that instant cannot be fetched; moving past it",
+                page.page_size,
+                _shown(instant),
             )
-        self._previous_ends = ends
-        self._next = self._page_operation(page.page + 1) if page.has_next else None
-        return items
+            self._ask(instant)
+        elif self._stuck == 3 and instant is not None:  # that gave it again: the server reads >=
+            try:
+                self._ask(instant + _MILLISECOND)
+            except OverflowError:  # nothing can come after the last millisecond of 9999
+                self._next = None
+        else:
+            raise APIResponseValidationError(
+                f"the server answers collected_after={_shown(self._after)} with records "
+                "already yielded, whatever is asked: stopping rather than looping"
+            )
+
+
+def _later(at: Optional[datetime], than: Optional[datetime]) -> bool:
+    return at is not None and (than is None or at > than)
+
+
+def _shown(at: Optional[datetime]) -> str:
+    return "(none)" if at is None else format_collected_after(at)

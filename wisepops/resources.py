@@ -25,7 +25,7 @@ from typing import Literal, Optional, Protocol, TypeVar
 
 from . import _operations as ops
 from ._operations import DateLike, HookEvent, Operation
-from ._pagination import PageWalk
+from ._pagination import KeysetWalk, Position
 from ._records import Contact, Hook, Page, Popup
 
 __all__ = [
@@ -50,24 +50,37 @@ T = TypeVar("T")
 
 class SyncRunner(Protocol):
     def _run(self, operation: Operation[T]) -> T: ...
-    def _iterate(self, walk: PageWalk[T]) -> Iterator[T]: ...
+    def _iterate(self, walk: KeysetWalk) -> Iterator[Contact]: ...
 
 
 class AsyncRunner(Protocol):
     async def _run(self, operation: Operation[T]) -> T: ...
-    def _iterate(self, walk: PageWalk[T]) -> AsyncIterator[T]: ...
+    def _iterate(self, walk: KeysetWalk) -> AsyncIterator[Contact]: ...
 
 
-def _email_pages(
-    collected_after: Optional[DateLike], wisepop_id: Optional[int]
-) -> PageWalk[Contact]:
-    return PageWalk(lambda page: ops.list_emails(collected_after, wisepop_id, page))
+def email_pages(
+    collected_after: Optional[DateLike],
+    wisepop_id: Optional[int],
+    position: Optional[Position] = None,
+) -> KeysetWalk:
+    """The walk behind ``emails.iter()``; ``position`` resumes an earlier one."""
+    return KeysetWalk(
+        lambda after, page: ops.list_emails(after, wisepop_id, page), collected_after, position
+    )
 
 
-def _contact_pages(
-    collected_after: Optional[DateLike], wisepop_id: Optional[int], page_size: int
-) -> PageWalk[Contact]:
-    return PageWalk(lambda page: ops.list_contacts(collected_after, wisepop_id, page_size, page))
+def contact_pages(
+    collected_after: Optional[DateLike],
+    wisepop_id: Optional[int],
+    page_size: int,
+    position: Optional[Position] = None,
+) -> KeysetWalk:
+    """The walk behind ``v2.contacts.iter()``; ``position`` resumes an earlier one."""
+    return KeysetWalk(
+        lambda after, page: ops.list_contacts(after, wisepop_id, page_size, page),
+        collected_after,
+        position,
+    )
 
 
 # --- sync --------------------------------------------------------------------------------
@@ -85,9 +98,11 @@ class Emails:
         wisepop_id: Optional[int] = None,
         page: int = 1,
     ) -> Page[Contact]:
-        """One page of records collected strictly after ``collected_after``, oldest first.
+        """One page of records collected after ``collected_after``, oldest first, by number.
 
-        A naive datetime is taken as UTC; a str is sent as given. ``page`` starts at 1.
+        A naive datetime is taken as UTC; a str must be ISO 8601; it goes out in UTC to the
+        millisecond. Whether a record at exactly that instant is included is the server's
+        call. ``page`` starts at 1.
 
         Example::
 
@@ -98,14 +113,18 @@ class Emails:
     def iter(
         self, collected_after: Optional[DateLike] = None, wisepop_id: Optional[int] = None
     ) -> Iterator[Contact]:
-        """Every matching record, oldest first, fetched lazily one page at a time.
+        """Every matching record once, oldest first, fetched lazily one page at a time.
+
+        It walks by ``collected_after``, never by page number, so it is exact whatever the
+        server does with ``page`` and with records sharing one millisecond, and when
+        records are erased meanwhile.
 
         Example::
 
             for contact in client.emails.iter(wisepop_id=12345):
                 save(contact)
         """
-        return self._client._iterate(_email_pages(collected_after, wisepop_id))
+        return self._client._iterate(email_pages(collected_after, wisepop_id))
 
 
 class Hooks:
@@ -148,7 +167,7 @@ class Contacts:
         page_size: int = 100,
         page: int = 1,
     ) -> Page[Contact]:
-        """One page of contacts collected strictly after ``collected_after``, oldest first.
+        """One page of contacts collected after ``collected_after``, oldest first, by number.
 
         Example::
 
@@ -169,7 +188,7 @@ class Contacts:
             for contact in client.v2.contacts.iter(collected_after="2024-01-01T00:00:00Z"):
                 save(contact)
         """
-        return self._client._iterate(_contact_pages(collected_after, wisepop_id, page_size))
+        return self._client._iterate(contact_pages(collected_after, wisepop_id, page_size))
 
 
 class V2Hooks:
@@ -211,10 +230,12 @@ class DataPrivacy:
     def __init__(self, client: SyncRunner) -> None:
         self._client = client
 
-    def delete(self, email: Optional[str] = None, phone: Optional[str] = None) -> int:
-        """Erase and suppress every record matching the email or the phone; return the count.
+    def delete(self, email: Optional[str] = None, phone: Optional[str] = None) -> Optional[int]:
+        """Erase and suppress every record matching the email or the phone.
 
-        The phone is in international form: ``+`` then digits, no spaces.
+        Returns how many records were deleted, or ``None`` when the answer does not say:
+        any 2xx answer means the erasure was done. The phone is in international form:
+        ``+`` then digits, no spaces.
 
         Example::
 
@@ -270,7 +291,7 @@ class AsyncEmails:
             async for contact in client.emails.iter():
                 await save(contact)
         """
-        return self._client._iterate(_email_pages(collected_after, wisepop_id))
+        return self._client._iterate(email_pages(collected_after, wisepop_id))
 
 
 class AsyncHooks:
@@ -323,7 +344,7 @@ class AsyncContacts:
             async for contact in client.v2.contacts.iter():
                 await save(contact)
         """
-        return self._client._iterate(_contact_pages(collected_after, wisepop_id, page_size))
+        return self._client._iterate(contact_pages(collected_after, wisepop_id, page_size))
 
 
 class AsyncV2Hooks:
@@ -360,7 +381,9 @@ class AsyncDataPrivacy:
     def __init__(self, client: AsyncRunner) -> None:
         self._client = client
 
-    async def delete(self, email: Optional[str] = None, phone: Optional[str] = None) -> int:
+    async def delete(
+        self, email: Optional[str] = None, phone: Optional[str] = None
+    ) -> Optional[int]:
         """Like :meth:`DataPrivacy.delete`.
 
         Example::

@@ -94,8 +94,16 @@ class DeliveryResult:
 class FakeWisepops:
     """An in-memory WisePops: api1 and api2 endpoints, hooks, signed deliveries, faults.
 
+    WisePops' documentation leaves two behaviours of the listings open, so the fake
+    plays each reading: run your code against every combination.
+
     Args:
         api_key: the key the fake accepts (any other gets 401) and signs deliveries with.
+        honour_page: whether listings read ``page``; ``False`` answers every request with
+            the first page, as a server following the current documentation (which lists
+            no ``page``) may.
+        inclusive_after: whether ``collected_after`` keeps records collected at exactly
+            that instant (``>=``); by default only later ones (``>``).
 
     Example::
 
@@ -108,9 +116,13 @@ class FakeWisepops:
             delivery.headers[wisepops.SIGNATURE_HEADER], "test_key")
     """
 
-    def __init__(self, api_key: str = "test_key") -> None:
+    def __init__(
+        self, api_key: str = "test_key", *, honour_page: bool = True, inclusive_after: bool = False
+    ) -> None:
         self.api_key = api_key
-        self._state = State(api_key=api_key)
+        self._state = State(
+            api_key=api_key, honour_page=honour_page, inclusive_after=inclusive_after
+        )
         self._pending: list[Delivery] = []
 
     # --- what it holds ------------------------------------------------------------------
@@ -218,6 +230,15 @@ class FakeWisepops:
                 if hook.event == event and hook.wisepop_id in (None, wisepop_id):
                     self._pending.append(self._delivery(hook, contact))
         return contact
+
+    def erase(self, email: Optional[str] = None, phone: Optional[str] = None) -> int:
+        """Delete every contact with this email or phone, as a data-privacy request does,
+        without a request to count; return how many. For erasures during your own walks.
+
+        Example: ``fake.erase(email="jane@example.com")``
+        """
+        with self._state.lock:
+            return self._state.erase(email, phone)
 
     def _next_collected_at(self, collected_at: Optional[datetime]) -> datetime:
         if collected_at is not None:
