@@ -1,11 +1,11 @@
 """``wisepops emails export``: every record to JSONL or CSV, resumable, in constant memory.
 
 With ``--checkpoint``, progress is saved after every page: the records written so far
-(the byte length of the JSONL), the newest ``collected_at`` and the keys of the records
-that share it. A later run truncates the output to that length and asks for records
-collected since one millisecond before that time, skipping those already written, so
-an interrupted export loses nothing and repeats nothing. Run it again later and it
-appends what was collected in between.
+(the byte length of the JSONL) and the keyset position of the walk (the newest
+``collected_at`` written and the keys of the records that share it). A later run
+truncates the output to that length and walks on from that position, so an interrupted
+export loses nothing and repeats nothing, and a run with nothing new costs one call of
+the quota. Run it again later and it appends what was collected in between.
 
 CSV needs every form field's name for its header, so CSV exports write JSONL to a spool
 file first and turn it into CSV once the listing is exhausted.
@@ -18,11 +18,12 @@ import contextlib
 import csv
 import json
 import os
+import re
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Optional
 
@@ -30,11 +31,13 @@ import attrs
 import httpx
 
 from .._client import Client
-from .._records import Contact, format_datetime, parse_datetime
+from .._pagination import Position
+from .._records import format_datetime, parse_datetime
+from ..resources import contact_pages, email_pages
 from ._common import CommandError, api_key
 
 CSV_COLUMNS = ("collected_at", "wisepop_id", "email", "ip", "country_code", "form_session")
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -92,8 +95,7 @@ class Checkpoint:
     query: dict[str, Any]
     written_bytes: int = 0
     records: int = 0
-    cursor: Optional[datetime] = None
-    keys_at_cursor: list[str] = attrs.Factory(list)
+    position: Position = attrs.Factory(Position)
 
     @classmethod
     def load(cls, path: Path, query: dict[str, Any]) -> Checkpoint:
@@ -101,15 +103,25 @@ class Checkpoint:
             return cls(query=query)
         try:
             saved = json.loads(path.read_text("utf-8"))
-            checkpoint = cls(
-                query=saved["query"],
-                written_bytes=int(saved["written_bytes"]),
-                records=int(saved["records"]),
-                cursor=None if saved["cursor"] is None else parse_datetime(saved["cursor"]),
-                keys_at_cursor=[str(key) for key in saved["keys_at_cursor"]],
-            )
-        except (ValueError, KeyError, TypeError):
+            version = saved["version"]
+            if version == CHECKPOINT_VERSION:
+                cursor = saved["cursor"]
+                checkpoint = cls(
+                    query=saved["query"],
+                    written_bytes=int(saved["written_bytes"]),
+                    records=int(saved["records"]),
+                    position=Position(
+                        cursor=None if cursor is None else parse_datetime(cursor),
+                        seen={str(k): int(n) for k, n in saved["seen"].items()},
+                    ),
+                )
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise CommandError(f"{path} is not a checkpoint of this tool") from None
+        if version != CHECKPOINT_VERSION:
+            raise CommandError(
+                f"{path} was saved by another version of wisepops (format {version!r}); "
+                "delete it and the output file, then run the same command again"
+            )
         if checkpoint.query != query:
             raise CommandError(
                 f"{path} belongs to another export ({checkpoint.query}); "
@@ -118,10 +130,14 @@ class Checkpoint:
         return checkpoint
 
     def save(self, path: Path) -> None:
+        cursor = self.position.cursor
         state = {
             "version": CHECKPOINT_VERSION,
-            **attrs.asdict(self),
-            "cursor": None if self.cursor is None else format_datetime(self.cursor),
+            "query": self.query,
+            "written_bytes": self.written_bytes,
+            "records": self.records,
+            "cursor": None if cursor is None else format_datetime(cursor),
+            "seen": dict(self.position.seen),
         }
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(fd, "w", encoding="utf-8") as file:
@@ -129,26 +145,6 @@ class Checkpoint:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
-
-    def advance(self, contact: Contact, written_bytes: int) -> None:
-        if contact.collected_at != self.cursor:
-            self.cursor, self.keys_at_cursor = contact.collected_at, []
-        self.keys_at_cursor.append(contact.dedupe_key)
-        self.records += 1
-        self.written_bytes = written_bytes
-
-    def already_written(self, contact: Contact) -> bool:
-        if self.cursor is None:
-            return False
-        return contact.collected_at < self.cursor or (
-            contact.collected_at == self.cursor and contact.dedupe_key in self.keys_at_cursor
-        )
-
-    def resume_after(self, since: Optional[datetime]) -> Optional[datetime]:
-        """The ``collected_after`` to ask for: a millisecond before the cursor, for ties."""
-        if self.cursor is None:
-            return since
-        return self.cursor - timedelta(milliseconds=1)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -245,24 +241,26 @@ def export(
     if resumable:  # drop what was written after the last saved point
         out.seek(checkpoint.written_bytes)
         out.truncate()
-    after = checkpoint.resume_after(args.since)
+    # The walk starts where the checkpoint says; the checkpoint's own position moves
+    # only past what is written, so a save mid-page is exact too.
+    position = checkpoint.position
+    start = Position(position.cursor, dict(position.seen)) if position.cursor else None
     if args.api == "v2":
-        contacts = client.v2.contacts.iter(collected_after=after, wisepop_id=args.wisepop_id)
         page_size = 1000
+        walk = contact_pages(args.since, args.wisepop_id, page_size, position=start)
     else:
-        contacts = client.emails.iter(collected_after=after, wisepop_id=args.wisepop_id)
         page_size = 100
+        walk = email_pages(args.since, args.wisepop_id, position=start)
     written = 0
     try:
-        for contact in contacts:
-            if checkpoint.already_written(contact):
-                continue
-            line = json.dumps(contact.to_json(), ensure_ascii=False) + "\n"
-            out.write(line.encode("utf-8"))
+        for contact in client._iterate(walk):
+            out.write((contact.to_json() + "\n").encode("utf-8"))
             written += 1
             progress.record()
             if resumable:
-                checkpoint.advance(contact, out.tell())
+                position.advance((contact,))
+                checkpoint.records += 1
+                checkpoint.written_bytes = out.tell()
                 if written % page_size == 0:
                     _save(out, checkpoint, args.checkpoint)
     finally:
@@ -282,12 +280,16 @@ def _save(out: IO[bytes], checkpoint: Checkpoint, path: Path) -> None:
 def _write_csv(spool: Path, output: Optional[Path]) -> None:
     """Turn the JSONL spool into CSV: fixed columns, then one per form field."""
     names: set[str] = set()
+    extras: set[str] = set()
     with spool.open("rb") as file:
         for line in file:
-            names.update(json.loads(line)["fields"])
+            record = json.loads(line)
+            names.update(record["fields"])
+            extras.update(record.get("extra", ()))
     names.discard("email")  # api2 repeats the email in fields: it has its own column
-    fields = sorted(names)
+    fields, extra = sorted(names), sorted(extras)
     header = list(CSV_COLUMNS) + [f"fields.{n}" if n in CSV_COLUMNS else n for n in fields]
+    header += [f"extra.{name}" for name in extra]
     with contextlib.ExitStack() as stack:
         if output is None:
             text: IO[str] = sys.stdout
@@ -300,15 +302,20 @@ def _write_csv(spool: Path, output: Optional[Path]) -> None:
                 record = json.loads(line)
                 row = [record[name] for name in CSV_COLUMNS]
                 row += [record["fields"].get(name) for name in fields]
+                row += [record.get("extra", {}).get(name) for name in extra]
                 writer.writerow([_cell(value) for value in row])
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if not text.isascii() and _SURROGATES.search(text):  # not writable as UTF-8: escape it
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 class Progress:
