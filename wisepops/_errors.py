@@ -144,7 +144,8 @@ class NotFoundError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: over quota (500 calls per 30 days on api1, 1,500 on api2).
+    """429: over quota (500 calls per 30 days in WisePops' older documentation, 1,500 in
+    the current one).
 
     Attributes:
         retry_after: seconds the server asked to wait, or ``None`` when it did not say.
