@@ -13,6 +13,7 @@ from wisepops.testing import FakeWisepops
 from .conftest import API_KEY
 
 KINDS = ("sync", "async")
+KINDS_AND_TRIO = (*KINDS, "trio")  # "trio": AsyncClient under trio instead of asyncio
 
 
 def call(
@@ -22,7 +23,8 @@ def call(
 
     ``action`` gets a :class:`wisepops.Client` or :class:`wisepops.AsyncClient`: the
     same expression works on both, since they share their names. With ``fake``, the
-    client is one of ``fake.client()`` / ``fake.async_client()``.
+    client is one of ``fake.client()`` / ``fake.async_client()``. Kind ``"trio"`` runs
+    the ``AsyncClient`` under trio.
     """
     if fake is None:
         options.setdefault("api_key", API_KEY)
@@ -42,4 +44,8 @@ def call(
                 return [item async for item in result]
             return result
 
+    if kind == "trio":
+        import trio
+
+        return trio.run(main)
     return asyncio.run(main())

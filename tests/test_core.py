@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 
@@ -51,3 +53,32 @@ def test_the_driver_must_send_outcomes() -> None:
     next(steps)
     with pytest.raises(RuntimeError, match="outcome"):
         steps.send(None)
+
+
+def test_each_attempt_is_logged_with_its_time_from_the_timer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="wisepops")
+    ticks = iter([10.0, 10.25, 11.0, 11.0125])
+    steps = exchange(CONFIG, ops.list_emails(None, None, 1), timer=lambda: next(ticks))
+    next(steps)
+    steps.send(httpx.ConnectError("refused", request=REQUEST))
+    steps.send(None)
+    with pytest.raises(StopIteration):
+        steps.send(httpx.Response(200, json=[], request=REQUEST))
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG] == [
+        "GET /api1/emails -> ConnectError in 250 ms (attempt 1 of 3)",
+        "GET /api1/emails -> HTTP 200 in 12 ms (attempt 2 of 3)",
+    ]
+
+
+def test_the_log_leaves_out_a_query_written_into_the_path(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="wisepops")
+    steps = exchange(CONFIG, ops.raw_request("GET", "/api2/x?email=jane@example.com", None, None))
+    spec = next(steps)
+    assert isinstance(spec, RequestSpec)
+    assert spec.url.endswith("/api2/x?email=jane@example.com")  # sent as given
+    with pytest.raises(StopIteration):
+        steps.send(httpx.Response(200, request=REQUEST))
+    assert caplog.records[0].getMessage().startswith("GET /api2/x -> HTTP 200 in ")
+    assert "jane" not in caplog.text

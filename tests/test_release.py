@@ -67,7 +67,8 @@ def test_every_public_name_has_a_docstring_with_an_example(name: str, obj: objec
 
 
 def test_import_wisepops_leaves_the_cli_the_fake_and_asyncio_for_later() -> None:
-    """What only the CLI, wisepops.testing or the first async wait needs is imported then."""
+    """What only the CLI, wisepops.testing, the first async wait or an httpx2 client needs
+    is imported then."""
     import subprocess
     import sys
 
@@ -78,4 +79,5 @@ def test_import_wisepops_leaves_the_cli_the_fake_and_asyncio_for_later() -> None
         ).stdout.split()
     )
     assert not loaded & {"wisepops._cli", "wisepops.testing", "wisepops._fake_api", "asyncio",
-                         "http.server", "argparse", "csv"}  # fmt: skip
+                         "http.server", "argparse", "csv", "anyio", "trio", "httpx2",
+                         "wisepops._httpx2"}  # fmt: skip

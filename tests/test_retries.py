@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import httpx
 import pytest
@@ -174,18 +175,21 @@ def test_rate_limit_without_retry_after(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_each_retry_is_logged_at_debug_without_the_key(
+def test_each_attempt_is_logged_at_debug_and_each_retry_at_info_without_the_key(
     kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="wisepops")
     with respx.mock(base_url=BASE_URL) as mock:
         mock.get("/api1/emails").mock(side_effect=fail_then_succeed(httpx.Response(503)))
-        call(kind, lambda c: c.emails.list())
-    retries = [r for r in caplog.records if r.name == "wisepops"]
-    assert len(retries) == 1
-    assert retries[0].levelno == logging.DEBUG
-    assert "Retrying GET /api1/emails in" in retries[0].getMessage()
-    assert "(retry 1 of 2) after HTTP 503" in retries[0].getMessage()
+        call(kind, lambda c: c.emails.list(collected_after="2024-01-01"))
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "wisepops"]
+    assert [level for level, _ in logged] == [logging.DEBUG, logging.INFO, logging.DEBUG]
+    assert re.fullmatch(r"GET /api1/emails -> HTTP 503 in \d+ ms \(attempt 1 of 3\)", logged[0][1])
+    assert re.fullmatch(
+        r"Retrying GET /api1/emails in 0\.\d\d s \(retry 1 of 2\) after HTTP 503", logged[1][1]
+    )
+    assert re.fullmatch(r"GET /api1/emails -> HTTP 200 in \d+ ms \(attempt 2 of 3\)", logged[2][1])
+    assert "2024" not in caplog.text  # the query may hold personal data: never logged
     assert API_KEY not in caplog.text
 
 

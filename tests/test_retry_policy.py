@@ -42,6 +42,22 @@ def test_post_is_retried_only_where_the_server_did_not_act(status: int, retried:
 REQUEST = httpx.Request("GET", "https://app.wisepops.com/")
 
 
+@pytest.mark.parametrize(("method", "status"), [("PATCH", 500), ("PATCH", 408), ("POST", 502)])
+def test_non_idempotent_methods_are_not_retried_where_the_server_may_have_acted(
+    method: str, status: int
+) -> None:
+    """client.request() can send any method: PATCH is treated like POST."""
+    assert not is_retryable(method, response(status))
+    assert is_retryable(method, response(503))
+    assert not is_retryable(method, httpx.ReadError("reset", request=REQUEST))
+
+
+@pytest.mark.parametrize("method", ["PUT", "HEAD", "OPTIONS"])
+def test_other_idempotent_methods_are_retried_like_get(method: str) -> None:
+    assert is_retryable(method, response(500))
+    assert is_retryable(method, httpx.ReadError("reset", request=REQUEST))
+
+
 @pytest.mark.parametrize(
     ("error", "get", "post"),
     [

@@ -14,8 +14,6 @@ Example::
     contacts = wisepops.unwrap(raw_body, signature_header, api_key)
 """
 
-import logging
-
 from ._client import AsyncClient, Client
 from ._errors import (
     APIConnectionError,
@@ -33,6 +31,7 @@ from ._errors import (
     SignatureVerificationError,
     WisepopsError,
 )
+from ._logs import configure as _configure_logging
 from ._records import Contact, Hook, Page, Popup
 from ._version import __version__
 from ._webhooks import SIGNATURE_HEADER, parse_payload, sign, unwrap, verify_signature
@@ -66,4 +65,4 @@ __all__ = [
     "verify_signature",
 ]
 
-logging.getLogger("wisepops").addHandler(logging.NullHandler())
+_configure_logging()  # WISEPOPS_LOG=debug|info: requests and retries to stderr

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from types import TracebackType
-from typing import Generic, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union
 
 import httpx
 
-from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, TimeoutTypes, resolve_config
+from . import _operations as ops
+from ._config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    TimeoutTypes,
+    merge_headers,
+    resolve_config,
+)
 from ._core import Command, RequestSpec, exchange
 from ._operations import Operation
 from ._pagination import KeysetWalk
@@ -17,18 +25,24 @@ from ._records import Contact
 from ._retry import Outcome
 from .resources import V2, AsyncEmails, AsyncHooks, AsyncV2, Emails, Hooks
 
+if TYPE_CHECKING:  # httpx2 is optional: without it, these annotations are Any to mypy
+    import httpx2
+
 T = TypeVar("T")
 
 _sleep = time.sleep  # module attributes, so that tests can skip the waits
 
 
 async def _async_sleep(seconds: float) -> None:
-    import asyncio  # noqa: PLC0415 - on first use: it costs more than the rest of the SDK
+    # anyio, which httpx brings, so that AsyncClient runs on asyncio and on trio. Imported
+    # on first use: its asyncio backend costs more than the rest of the SDK.
+    import anyio  # noqa: PLC0415
 
-    await asyncio.sleep(seconds)
+    await anyio.sleep(seconds)
 
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+ClientT = TypeVar("ClientT", bound="_BaseClient[Any]")
 
 
 class _BaseClient(Generic[HttpT]):
@@ -36,22 +50,75 @@ class _BaseClient(Generic[HttpT]):
 
     _http_type: type[HttpT]
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - the subclasses' keyword arguments, passed on
         self,
         api_key: Optional[str],
         base_url: Optional[str],
         timeout: TimeoutTypes,
         max_retries: int,
-        http_client: Optional[HttpT],
+        default_headers: Optional[Mapping[str, str]],
+        http_client: Any,
     ) -> None:
-        self._config = resolve_config(api_key, base_url, timeout, max_retries)
-        if http_client is not None and not isinstance(http_client, self._http_type):
-            raise TypeError(
-                f"http_client must be an httpx.{self._http_type.__name__}, "
-                f"got {type(http_client).__name__}"
-            )
-        self._owns_http = http_client is None
-        self._http: HttpT = http_client if http_client is not None else self._http_type()
+        http = None if http_client is None else self._adopt(http_client)
+        self._config = resolve_config(
+            api_key,
+            base_url,
+            timeout,
+            max_retries,
+            default_headers=default_headers,
+            client_user_agent=None if http is None else http_client.headers.get("User-Agent"),
+        )
+        # Ours to close: a client we made, or our httpx wrapper around a user's httpx2 one.
+        self._owns_http = http is None or http is not http_client
+        self._http: HttpT = self._http_type() if http is None else http
+        # What with_options() builds on: the user's own client, or ours.
+        self._shared: object = self._http if http_client is None else http_client
+
+    def _adopt(self, http_client: Any) -> HttpT:
+        """The user's client, or for an httpx2 one, an httpx client sending through it."""
+        if isinstance(http_client, self._http_type):
+            return http_client
+        httpx2 = sys.modules.get("httpx2")  # imported already if the user made a client of it
+        kind = self._http_type.__name__
+        is_httpx2 = httpx2 is not None and isinstance(http_client, getattr(httpx2, kind, ()))
+        if is_httpx2:
+            from ._httpx2 import wrap  # noqa: PLC0415 - only for httpx2 users
+
+            wrapper = wrap(http_client)
+            if isinstance(wrapper, self._http_type):
+                return wrapper
+        raise TypeError(
+            f"http_client must be an httpx.{kind} (or an httpx2.{kind}), "
+            f"got {type(http_client).__name__}"
+        )
+
+    def with_options(
+        self: ClientT,
+        *,
+        timeout: Optional[TimeoutTypes] = None,
+        max_retries: Optional[int] = None,
+        default_headers: Optional[Mapping[str, str]] = None,
+    ) -> ClientT:
+        """A client like this one but for the options given, on the same connection pool.
+
+        ``default_headers`` are added to this client's (a name given again replaces it).
+        This client is unchanged. The new one borrows the pool and never closes it: close
+        this client when done with both (a pool that was yours stays yours to close).
+
+        Example::
+
+            quick = client.with_options(timeout=5, max_retries=0)
+            quick.v2.popups.list()
+        """
+        config = self._config
+        return type(self)(
+            config.api_key,
+            base_url=config.base_url,
+            timeout=config.timeout if timeout is None else timeout,
+            max_retries=config.max_retries if max_retries is None else max_retries,
+            default_headers=merge_headers(config.default_headers, default_headers or {}),
+            http_client=self._shared,
+        )
 
     @property
     def base_url(self) -> str:
@@ -68,6 +135,14 @@ class _BaseClient(Generic[HttpT]):
         """How many times a failed request may be sent again."""
         return self._config.max_retries
 
+    @property
+    def default_headers(self) -> Mapping[str, str]:
+        """The headers you asked to send with every request (a copy).
+
+        Example: ``client.with_options(default_headers={"X-Job": "nightly"}).default_headers``
+        """
+        return dict(self._config.default_headers)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
@@ -81,8 +156,11 @@ class Client(_BaseClient[httpx.Client]):
         timeout: seconds (connect: at most 5 s) or an ``httpx.Timeout``; applies to every
             request, also on an ``http_client`` you pass.
         max_retries: how many times a failed request may be sent again; 0 disables.
-        http_client: an ``httpx.Client`` to send with (proxies, transports, event hooks);
-            the SDK uses it and leaves closing it to you.
+        default_headers: headers sent with every request. A ``User-Agent`` here (or set on
+            your ``http_client``) is kept, with the SDK's token appended; the SDK's
+            ``Authorization`` always wins.
+        http_client: an ``httpx.Client`` or ``httpx2.Client`` to send with (proxies,
+            transports, event hooks); the SDK uses it and leaves closing it to you.
 
     Example::
 
@@ -106,12 +184,34 @@ class Client(_BaseClient[httpx.Client]):
         base_url: Optional[str] = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: Optional[httpx.Client] = None,
+        default_headers: Optional[Mapping[str, str]] = None,
+        http_client: Union[httpx.Client, httpx2.Client, None] = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries, http_client)
+        super().__init__(api_key, base_url, timeout, max_retries, default_headers, http_client)
         self.emails = Emails(self)
         self.hooks = Hooks(self)
         self.v2 = V2(self)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """Call an endpoint the SDK does not wrap, with its auth, retries and typed errors.
+
+        ``path`` is relative to ``base_url``. A 2xx returns the response (its request
+        without the key); anything else raises as every call does. Retried as its method
+        is: GET, PUT and DELETE on any transient failure, POST and PATCH only where the
+        server cannot have acted.
+
+        Example::
+
+            hooks = client.request("GET", "/api2/hooks").json()
+        """
+        return self._run(ops.raw_request(method, path, params, json))
 
     def close(self) -> None:
         """Close the connections, unless the ``httpx.Client`` was yours.
@@ -160,7 +260,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
     """The asynchronous client: :class:`Client`'s names, awaited.
 
     ``iter()`` methods return async iterators. ``http_client`` is an
-    ``httpx.AsyncClient``.
+    ``httpx.AsyncClient`` or ``httpx2.AsyncClient``. Runs on asyncio and on trio.
 
     Example::
 
@@ -184,12 +284,27 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
         base_url: Optional[str] = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: Optional[httpx.AsyncClient] = None,
+        default_headers: Optional[Mapping[str, str]] = None,
+        http_client: Union[httpx.AsyncClient, httpx2.AsyncClient, None] = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries, http_client)
+        super().__init__(api_key, base_url, timeout, max_retries, default_headers, http_client)
         self.emails = AsyncEmails(self)
         self.hooks = AsyncHooks(self)
         self.v2 = AsyncV2(self)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """Like :meth:`Client.request`, awaited.
+
+        Example: ``hooks = (await client.request("GET", "/api2/hooks")).json()``
+        """
+        return await self._run(ops.raw_request(method, path, params, json))
 
     async def aclose(self) -> None:
         """Close the connections, unless the ``httpx.AsyncClient`` was yours.

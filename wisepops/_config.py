@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from typing import Optional, Union
 from urllib.parse import urlsplit
 
@@ -25,23 +26,45 @@ TimeoutTypes = Union[float, httpx.Timeout]
 
 # Visible ASCII except '"' and '\', which would break out of key="...".
 _HEADER_SAFE_KEY = re.compile(r"[!#-\[\]-~]+")
+# RFC 9110: a header name is a token; a value is visible ASCII, spaces and tabs.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+# The User-Agent httpx and httpx2 send unless told otherwise: not the user's choice.
+_LIBRARY_USER_AGENT = re.compile(r"python-httpx2?/\S+")
 
 
 @attrs.frozen
 class Config:
-    """What every request of one client shares. The key is kept out of ``repr()``."""
+    """What every request of one client shares. The key is kept out of ``repr()``.
+
+    ``default_headers`` are the user's, as given; ``user_agent`` is theirs (if any) with
+    the SDK's token appended.
+    """
 
     api_key: str = attrs.field(repr=False)
     base_url: str
     timeout: httpx.Timeout
     max_retries: int
+    default_headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    user_agent: str = USER_AGENT
+    _headers: dict[str, str] = attrs.field(init=False, repr=False, eq=False)
+
+    @_headers.default
+    def _merged_headers(self) -> dict[str, str]:
+        # Computed once: the user's headers override the SDK's Accept; the SDK's
+        # Authorization (and the merged User-Agent) override the user's.
+        headers = merge_headers({"Accept": "application/json"}, self.default_headers)
+        return merge_headers(
+            headers,
+            {
+                "User-Agent": self.user_agent,
+                "Authorization": f'WISEPOPS-API key="{self.api_key}"',
+            },
+        )
 
     def headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f'WISEPOPS-API key="{self.api_key}"',
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        }
+        """The headers of every request (a fresh dict: callers add to it)."""
+        return dict(self._headers)
 
 
 def resolve_config(
@@ -49,14 +72,58 @@ def resolve_config(
     base_url: Optional[str],
     timeout: TimeoutTypes,
     max_retries: int,
+    *,
+    default_headers: Optional[Mapping[str, str]] = None,
+    client_user_agent: Optional[str] = None,
 ) -> Config:
-    """Check the constructor's arguments, falling back on the environment."""
+    """Check the constructor's arguments, falling back on the environment.
+
+    ``client_user_agent`` is the ``User-Agent`` set on the user's ``http_client``, if any.
+    """
+    headers = _default_headers(default_headers)
     return Config(
         api_key=_api_key(api_key),
         base_url=_base_url(base_url),
         timeout=_timeout(timeout),
         max_retries=_max_retries(max_retries),
+        default_headers=headers,
+        user_agent=_user_agent(headers, client_user_agent),
     )
+
+
+def merge_headers(base: Mapping[str, str], override: Mapping[str, str]) -> dict[str, str]:
+    """``base`` updated with ``override``, matching names case-insensitively."""
+    merged = dict(base)
+    for name, value in override.items():
+        for existing in [key for key in merged if key.lower() == name.lower()]:
+            del merged[existing]
+        merged[name] = value
+    return merged
+
+
+def _default_headers(headers: Optional[Mapping[str, str]]) -> dict[str, str]:
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise TypeError(f"default_headers must be a mapping, got {type(headers).__name__}")
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"default_headers: {name!r} is not a valid header name")
+        if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
+            # Never echo the value: it may be a token.
+            raise ValueError(
+                f"default_headers: the value of {name!r} must be a str of printable ASCII"
+            )
+    return merge_headers({}, headers)
+
+
+def _user_agent(headers: Mapping[str, str], client_user_agent: Optional[str]) -> str:
+    """The user's User-Agent, from ``default_headers`` else their client, then the SDK's."""
+    theirs = next((v for k, v in headers.items() if k.lower() == "user-agent"), None)
+    if theirs is None and not _LIBRARY_USER_AGENT.fullmatch(client_user_agent or ""):
+        theirs = client_user_agent
+    theirs = (theirs or "").strip()
+    return f"{theirs} {USER_AGENT}" if theirs else USER_AGENT
 
 
 def _api_key(api_key: Optional[str]) -> str:

@@ -4,6 +4,9 @@
 :class:`Sleep` to wait, receives the outcome of each send (an ``httpx.Response`` or the
 ``httpx.RequestError`` it raised), and returns the operation's value or raises the right
 :mod:`wisepops` error. ``Client`` and ``AsyncClient`` drive it with their own I/O.
+
+It also logs, on the ``wisepops`` logger: each attempt at DEBUG (method, path, status,
+elapsed milliseconds, attempt number), each retry at INFO. Never the key, nor the query.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ class RequestSpec:
 
     method: str
     url: str
-    params: Mapping[str, str]
+    params: Mapping[str, Any]
     headers: Mapping[str, str]
     content: Optional[bytes]
     timeout: httpx.Timeout
@@ -106,31 +109,51 @@ def exchange(
     *,
     jitter: Callable[[], float] = random.random,
     clock: Callable[[], float] = time.time,
+    timer: Callable[[], float] = time.perf_counter,
 ) -> Exchange[T]:
-    """Send ``operation`` with retries; see the module docstring for the protocol."""
+    """Send ``operation`` with retries; see the module docstring for the protocol.
+
+    ``clock`` is the POSIX time (for ``Retry-After`` dates); ``timer`` measures attempts.
+    """
     policy = RetryPolicy(max_retries=config.max_retries)
     spec = request_spec(config, operation)
     retry = 0
     while True:
+        started = timer()
         outcome = yield spec
         if outcome is None:
             raise RuntimeError("exchange() must be sent the outcome of each request")
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %s in %.0f ms (attempt %d of %d)",
+                operation.method,
+                _log_path(operation, config),
+                _describe(outcome),
+                (timer() - started) * 1000,
+                retry + 1,
+                config.max_retries + 1,
+            )
         if isinstance(outcome, httpx.Response) and outcome.is_success:
             return _parse_success(config, operation, outcome)
         delay = policy.delay(operation.method, outcome, retry, jitter=jitter(), now=clock())
         if delay is None:
             raise _failure(config, operation, outcome, clock())
         retry += 1
-        logger.debug(
+        logger.info(
             "Retrying %s %s in %.2f s (retry %d of %d) after %s",
             operation.method,
-            operation.path,
+            _log_path(operation, config),
             delay,
             retry,
             config.max_retries,
             _describe(outcome),
         )
         yield Sleep(delay)
+
+
+def _log_path(operation: Operation[Any], config: Config) -> str:
+    """The path without a query (``request()`` lets one in) and without a pasted key."""
+    return _scrub(operation.path.partition("?")[0], config)
 
 
 def _describe(outcome: Outcome) -> str:
@@ -141,7 +164,7 @@ def _describe(outcome: Outcome) -> str:
 
 def _parse_success(config: Config, operation: Operation[T], response: httpx.Response) -> T:
     try:
-        return operation.parse(response.content)
+        value = operation.parse(response)
     except ValueError as exc:  # JSON errors and RecordError are ValueErrors
         message = (
             f"{operation.method} {operation.path} returned {response.status_code} "
@@ -149,6 +172,9 @@ def _parse_success(config: Config, operation: Operation[T], response: httpx.Resp
         )
         error = APIResponseValidationError(_scrub(message, config), response=_redacted(response))
         raise error from None
+    if isinstance(value, httpx.Response) and value is response:  # handed to the caller
+        _redacted(value)
+    return value
 
 
 def _failure(config: Config, operation: Operation[Any], outcome: Outcome, now: float) -> Exception:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Generic, Literal, Optional, TypeVar, Union
 from urllib.parse import urlsplit
 
 import attrs
+import httpx
 
 from ._records import (
     Contact,
@@ -43,22 +44,26 @@ _PHONE = re.compile(r"\+[1-9][0-9]{5,14}")
 
 @attrs.frozen
 class Operation(Generic[T]):
-    """One API call: method, path, query and JSON body, and the parser of a 2xx body."""
+    """One API call: method, path, query and JSON body, and the parser of a 2xx response.
+
+    A ``parse`` that returns the response itself (as :func:`raw_request`'s does) gets it
+    with the key redacted from its request, like the responses errors carry.
+    """
 
     method: str
     path: str
-    parse: Callable[[bytes], T]
-    params: Mapping[str, str] = attrs.field(factory=dict)
-    json: Optional[Mapping[str, Any]] = None
+    parse: Callable[[httpx.Response], T]
+    params: Mapping[str, Any] = attrs.field(factory=dict)
+    json: Optional[Any] = None  # None: no body
 
 
-def _ignore_body(content: bytes) -> None:
+def _ignore_body(response: httpx.Response) -> None:
     return None
 
 
-def _int_member(content: bytes, key: str) -> int:
+def _int_member(response: httpx.Response, key: str) -> int:
     """The integer ``key`` of a JSON object body, like ``{"id": 42}``."""
-    answer = decode_json(content)
+    answer = decode_json(response.content)
     if type(answer) is not dict:
         raise RecordError(f"expected a JSON object, got {json_type(answer)}")
     value = answer.get(key)
@@ -126,9 +131,11 @@ def _query(**params: Optional[object]) -> dict[str, str]:
 # --- contacts ----------------------------------------------------------------------------
 
 
-def _contacts_page(page: Optional[int], page_size: int) -> Callable[[bytes], Page[Contact]]:
-    def parse(content: bytes) -> Page[Contact]:
-        items = tuple(contacts_from_json(decode_json(content)))
+def _contacts_page(
+    page: Optional[int], page_size: int
+) -> Callable[[httpx.Response], Page[Contact]]:
+    def parse(response: httpx.Response) -> Page[Contact]:
+        items = tuple(contacts_from_json(decode_json(response.content)))
         return Page(items=items, page=page or 1, page_size=page_size)
 
     return parse
@@ -194,8 +201,8 @@ def create_hook(
     if wisepop_id is not None:
         body["wisepop_id"] = wisepop_id
 
-    def parse(content: bytes) -> Hook:
-        hook_id = _int_member(content, "id")
+    def parse(response: httpx.Response) -> Hook:
+        hook_id = _int_member(response, "id")
         return Hook(id=hook_id, target_url=target_url, event=event, wisepop_id=wisepop_id)
 
     return Operation("POST", f"/{api}/hooks", parse, json=body)
@@ -213,18 +220,18 @@ def delete_hook(api: Literal["api1", "api2"], hook_id: int) -> Operation[None]:
 def list_popups() -> Operation[list[Popup]]:
     """``GET /api2/wisepops``: every pop-up with its metrics."""
     return Operation(
-        "GET", "/api2/wisepops", lambda content: popups_from_json(decode_json(content))
+        "GET", "/api2/wisepops", lambda response: popups_from_json(decode_json(response.content))
     )
 
 
-def _deleted_count(content: bytes) -> Optional[int]:
+def _deleted_count(response: httpx.Response) -> Optional[int]:
     """The ``deleted`` count when the answer has one; any other 2xx answer is ``None``.
 
     The erasure is done and cannot be undone by then: raising would only tell the
     caller it failed, and tempt them to send it again.
     """
     try:
-        answer = decode_json(content)
+        answer = decode_json(response.content)
     except ValueError:
         return None
     deleted = answer.get("deleted") if type(answer) is dict else None
@@ -249,3 +256,31 @@ def delete_personal_data(email: Optional[str], phone: Optional[str]) -> Operatio
         body["phone"] = phone
 
     return Operation("DELETE", "/api2/data-privacy", _deleted_count, json=body)
+
+
+# --- the escape hatch --------------------------------------------------------------------
+
+_METHOD = re.compile(r"[A-Z]+")
+
+
+def _the_response(response: httpx.Response) -> httpx.Response:
+    return response
+
+
+def raw_request(
+    method: str, path: str, params: Optional[Mapping[str, Any]], json: Optional[Any]
+) -> Operation[httpx.Response]:
+    """Any call, for endpoints the SDK does not wrap; its 2xx response is the value.
+
+    ``path`` must stay under ``base_url``: an absolute URL would send the key elsewhere.
+    """
+    if not isinstance(method, str) or not _METHOD.fullmatch(method.upper()):
+        raise ValueError(f"method must be an HTTP method like 'GET', got {method!r}")
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str, got {type(path).__name__}")
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or path.startswith("//"):
+        raise ValueError(f"path must be relative to base_url, like '/api2/hooks', got {path!r}")
+    if not path.startswith("/"):
+        path = "/" + path
+    return Operation(method.upper(), path, _the_response, dict(params or {}), json)

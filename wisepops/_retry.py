@@ -1,8 +1,9 @@
 """When to retry a request and how long to wait first: pure functions, no I/O.
 
-GET and DELETE are retried on connection errors, timeouts, 408, 429 and 5xx. POST is
-retried only where the server cannot have acted on it (the connection was never made,
-429, 503), so a hook is never created twice.
+GET and DELETE (and the other idempotent methods, for ``client.request()``) are retried
+on connection errors, timeouts, 408, 429 and 5xx. POST (and PATCH) is retried only where
+the server cannot have acted on it (the connection was never made, 429, 503), so a hook
+is never created twice.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import httpx
 
 Outcome = Union[httpx.Response, httpx.RequestError]
 
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _IDEMPOTENT_RETRY_STATUSES = frozenset({408, 429})
 _POST_RETRY_STATUSES = frozenset({429, 503})
 _SECONDS = re.compile(r"\d+(?:\.\d+)?")
@@ -62,12 +64,13 @@ class RetryPolicy:
 
 def is_retryable(method: str, outcome: Outcome) -> bool:
     """Whether a request that ended in ``outcome`` may be sent again."""
+    idempotent = method in _IDEMPOTENT_METHODS
     if isinstance(outcome, httpx.Response):
         status = outcome.status_code
-        if method == "POST":
+        if not idempotent:
             return status in _POST_RETRY_STATUSES
         return status in _IDEMPOTENT_RETRY_STATUSES or status >= 500
-    if method == "POST":
+    if not idempotent:
         return isinstance(outcome, _NOT_CONNECTED)
     return isinstance(outcome, httpx.TransportError)
 
