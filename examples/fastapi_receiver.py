@@ -1,39 +1,98 @@
-"""Receive WisePops webhooks in FastAPI: copy the route into your app.
+"""Receive WisePops webhooks in FastAPI and store each contact once in SQLite: copy the route.
 
-Run it::
+Run it, from the repository's root::
 
     pip install wisepops fastapi uvicorn
-    WISEPOPS_API_KEY=your-key uvicorn examples.fastapi_receiver:app --port 8000
+    export WISEPOPS_API_KEY=your-key     # required: without it the receiver will not start
+    uvicorn examples.fastapi_receiver:app --port 8000
 
-(or ``python examples/fastapi_receiver.py``), then point a hook at
-``http://<host>:8000/wisepops/webhook``.
+(or ``python examples/fastapi_receiver.py``, on PORT), then point a hook at
+``http://<host>:8000/wisepops/webhook``. Contacts go to the SQLite file named by
+``WISEPOPS_DB`` (default ``leads.sqlite3`` in the working directory), one row per
+``dedupe_key``, committed before the 200.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
+import sys
+from contextlib import closing
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 import wisepops
 
 MAX_BODY_BYTES = 1024 * 1024  # deliveries are a few KB; refuse anything absurd
 
-app = FastAPI()
+API_KEY = os.environ.get("WISEPOPS_API_KEY", "")
+if not API_KEY:
+    print("WISEPOPS_API_KEY is not set: export your WisePops API key", file=sys.stderr)
+    # 3 is gunicorn's "worker failed to boot" (for gunicorn -k uvicorn.workers.UvicornWorker):
+    # gunicorn stops instead of starting new workers that would answer 500 to every delivery.
+    sys.exit(3)
 
-SEEN: set[str] = set()  # stands in for a table with a unique dedupe_key column
+DATABASE = os.environ.get("WISEPOPS_DB", "leads.sqlite3")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS leads (
+    id INTEGER PRIMARY KEY,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    collected_at TEXT NOT NULL,
+    wisepop_id INTEGER NOT NULL,
+    email TEXT,
+    ip TEXT,
+    country_code TEXT,
+    form_session TEXT,
+    fields TEXT NOT NULL,
+    received_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+)
+"""
+
+INSERT = """
+INSERT INTO leads
+    (dedupe_key, collected_at, wisepop_id, email, ip, country_code, form_session, fields)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (dedupe_key) DO NOTHING
+"""
+
+
+def connect() -> sqlite3.Connection:
+    return sqlite3.connect(DATABASE, timeout=10)  # wait up to 10 s for another writer
+
+
+with closing(connect()) as startup:  # a WISEPOPS_DB that cannot be opened fails here
+    startup.execute(SCHEMA)
+
+app = FastAPI()
 
 
 def store(contacts: list[wisepops.Contact]) -> int:
-    """Hand records over idempotently (WisePops retries deliveries); return how many were new.
+    """Insert the contacts not stored yet, and commit; return how many were new.
 
-    In production: ``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING``, or enqueue
-    ``contact.to_json()`` for a worker that does.
+    WisePops retries deliveries, so a record can come twice: the unique ``dedupe_key``
+    makes the second time store nothing. A value SQLite cannot hold (a lone surrogate in
+    a string, an integer beyond 64 bits) raises ``ValueError`` or ``OverflowError``, and
+    nothing of the delivery is stored. Blocking: call it in a thread, off the event loop.
     """
-    new = [contact for contact in contacts if contact.dedupe_key not in SEEN]
-    SEEN.update(contact.dedupe_key for contact in new)
-    return len(new)
+    rows = [
+        (
+            contact.dedupe_key,
+            contact.collected_at.isoformat(),
+            contact.wisepop_id,
+            contact.email,
+            contact.ip,
+            contact.country_code,
+            contact.form_session,
+            json.dumps(dict(contact.fields), allow_nan=False),  # NaN is not JSON
+        )
+        for contact in contacts
+    ]
+    with closing(connect()) as db, db:  # "with db" commits, or rolls back on an error
+        return db.executemany(INSERT, rows).rowcount
 
 
 async def read_capped(request: Request, limit: int) -> bytes | None:
@@ -58,12 +117,16 @@ async def wisepops_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"error": "payload too large"}, status_code=413)
     signature = request.headers.get(wisepops.SIGNATURE_HEADER)
     try:
-        contacts = wisepops.unwrap(body, signature, os.environ["WISEPOPS_API_KEY"])
+        contacts = wisepops.unwrap(body, signature, API_KEY)
+        new = await run_in_threadpool(store, contacts)
     except wisepops.SignatureVerificationError:
         return JSONResponse({"error": "invalid or missing signature"}, status_code=401)
-    except wisepops.PayloadError as exc:
+    except (ValueError, OverflowError) as exc:
+        # A signed body that is not valid records (PayloadError is a ValueError), or a
+        # value SQLite cannot hold. A database that fails (sqlite3.OperationalError) is
+        # not caught: the server answers 500, logs the traceback, and WisePops retries.
         return JSONResponse({"error": str(exc)}, status_code=400)
-    return JSONResponse({"received": len(contacts), "new": store(contacts)})
+    return JSONResponse({"received": len(contacts), "new": new})
 
 
 if __name__ == "__main__":

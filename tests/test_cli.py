@@ -22,6 +22,7 @@ import pytest
 import wisepops
 from wisepops._cli import main
 from wisepops._cli.export import Progress
+from wisepops._loopback import LoopbackServer
 from wisepops.testing import FakeWisepops
 
 KEY = "cli-test-key-0123456789"
@@ -485,6 +486,77 @@ def test_the_listener_rejects_bad_deliveries() -> None:
     assert [status for status, _ in rejected] == [401, 400]
 
 
+def test_the_listener_answers_400_for_a_signed_body_it_cannot_read_and_keeps_serving() -> None:
+    """A collection time that falls before year 1 in UTC once its offset is applied, and
+    a control character and a lone surrogate to print: the first is refused with the
+    reason, the second shown escaped; neither costs the sender its answer or the
+    listener its life."""
+    cannot_read = b'[{"collected_at": "0001-01-01T00:00:00+01:00", "wisepop_id": 1}]'
+    odd = (
+        b'[{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 2, "email": "\\u001b",'
+        b' "fields": {"x": "\\ud800"}}]'
+    )
+    good = b'[{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 3, "email": "ok@example.com"}]'
+    with listening(count=2) as listener:
+        answers = [
+            httpx.post(
+                listener.url,
+                content=body,
+                headers={wisepops.SIGNATURE_HEADER: wisepops.sign(body, KEY)},
+            )
+            for body in (cannot_read, odd, good)
+        ]
+        out, err = listener.process.communicate(timeout=30)
+    assert [a.status_code for a in answers] == [400, 200, 200]
+    assert answers[0].json()["error"]
+    assert listener.process.returncode == 0
+    assert 'pop-up 2  \\x1b  {"x": "\\ud800"}' in out
+    assert "pop-up 3  ok@example.com" in out
+    assert f"rejected (400): {answers[0].json()['error']}" in err
+    assert "Traceback" not in err
+
+
+def answering(response: httpx.Response) -> LoopbackServer:
+    return LoopbackServer(lambda request: response)
+
+
+@pytest.mark.parametrize(
+    ("response", "line"),
+    [
+        (
+            httpx.Response(
+                404, html="<html>\n<head><title>404</title></head>\n<body>\n</body>\n</html>\n"
+            ),
+            "the receiver answered 404 Not Found",
+        ),
+        (
+            httpx.Response(301, headers={"Location": "http://127.0.0.1/wisepops/webhook/"}),
+            "the receiver answered 301 Moved Permanently, to http://127.0.0.1/wisepops/webhook/"
+            " (a POST is not followed: point the hook at that URL)",
+        ),
+        (
+            httpx.Response(400, json={"error": "record 0: 'collected_at' is missing\nreally"}),
+            "the receiver answered 400 Bad Request: record 0: 'collected_at' is missing really",
+        ),
+        (
+            httpx.Response(422, json={"detail": [{"msg": "field required"}]}),
+            "the receiver answered 422 Unprocessable Entity",
+        ),
+    ],
+    ids=["html-404", "redirect", "json-error", "other-json"],
+)
+def test_webhook_send_reports_any_failure_on_one_line(
+    response: httpx.Response,
+    line: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+    with answering(response) as server:
+        status, out, err = run_main(capsys, "webhook", "send", server.url + "/wisepops/webhook")
+    assert (status, out, err) == (1, "", f"wisepops: error: {line}\n")
+
+
 # --- demo and the console script ------------------------------------------------------------
 
 
@@ -649,6 +721,26 @@ def test_webhook_send_to_nowhere(
     status, _, err = run_main(capsys, "webhook", "send", url)
     assert status == 1
     assert err.startswith(f"wisepops: error: could not deliver to {url}: ConnectError")
+    assert err.count("\n") == 1
+
+
+def test_a_relative_redirect_is_reported_as_a_full_url() -> None:
+    from wisepops._cli.webhook import refusal
+
+    sent = httpx.Request("POST", "http://127.0.0.1:8000/wisepops/webhook")
+    response = httpx.Response(301, headers={"Location": "/wisepops/webhook/"}, request=sent)
+    assert refusal(response).startswith(
+        "the receiver answered 301 Moved Permanently, to http://127.0.0.1:8000/wisepops/webhook/ "
+    )
+
+
+def test_webhook_send_to_a_url_httpx_cannot_parse(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+    status, _, err = run_main(capsys, "webhook", "send", "http://[::1")
+    assert status == 1
+    assert err.startswith("wisepops: error: could not deliver to http://[::1: InvalidURL: ")
     assert err.count("\n") == 1
 
 

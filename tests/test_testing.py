@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ import wisepops
 from wisepops.testing import FakeWisepops
 
 from .clients import KINDS, call
+from .receivers import load_sqlite_receiver, rows
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -177,52 +179,48 @@ def test_an_empty_fields_object_is_sent_as_php_does() -> None:
     assert b'"other_fields":[]' in fake.deliveries[0].body
 
 
-def _receiver_app() -> Any:
-    from examples import flask_receiver
-
-    flask_receiver.SEEN.clear()
-    return flask_receiver.app
-
-
-def test_deliver_in_process_to_a_wsgi_app(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WISEPOPS_API_KEY", "test_key")
+def test_deliver_in_process_to_a_wsgi_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    receiver = load_sqlite_receiver("flask", monkeypatch, tmp_path / "leads.sqlite3", "test_key")
     fake = FakeWisepops()
     with fake.client() as client:
         client.hooks.create("http://localhost/wisepops/webhook")
     fake.collect(email="a@example.com")
     fake.collect(email="b@example.com")
-    results = fake.deliver(_receiver_app())
+    results = fake.deliver(receiver.app)
     assert [r.status_code for r in results] == [200, 200]
     assert all(r.ok for r in results)
     assert fake.deliveries == []
+    assert [row["email"] for row in rows(receiver.DATABASE, "leads")] == [
+        "a@example.com",
+        "b@example.com",
+    ]
 
 
-def test_deliver_in_process_to_an_asgi_app(monkeypatch: pytest.MonkeyPatch) -> None:
-    from examples import fastapi_receiver
-
-    monkeypatch.setenv("WISEPOPS_API_KEY", "test_key")
-    fastapi_receiver.SEEN.clear()
+def test_deliver_in_process_to_an_asgi_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    receiver = load_sqlite_receiver("fastapi", monkeypatch, tmp_path / "leads.sqlite3", "test_key")
     fake = FakeWisepops()
     with fake.client() as client:
         client.v2.hooks.create("http://localhost/wisepops/webhook")
     fake.collect(email="a@example.com")
-    (result,) = fake.deliver(fastapi_receiver.app)
+    (result,) = fake.deliver(receiver.app)
     assert result.status_code == 200
-    assert len(fastapi_receiver.SEEN) == 1
+    assert len(rows(receiver.DATABASE, "leads")) == 1
 
 
-def test_refused_deliveries_stay_queued_for_a_retry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WISEPOPS_API_KEY", "another-key")  # the receiver expects another key
-    fake = FakeWisepops()
+def test_refused_deliveries_stay_queued_for_a_retry(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    receiver = load_sqlite_receiver("flask", monkeypatch, tmp_path / "leads.sqlite3", "other-key")
+    fake = FakeWisepops()  # signs with "test_key": the receiver expects another key
     with fake.client() as client:
         client.hooks.create("http://localhost/wisepops/webhook")
     fake.collect(email="a@example.com")
-    (result,) = fake.deliver(_receiver_app())
+    (result,) = fake.deliver(receiver.app)
     assert result.status_code == 401
     assert not result.ok
     assert len(fake.deliveries) == 1
-    monkeypatch.setenv("WISEPOPS_API_KEY", "test_key")
-    assert [r.status_code for r in fake.deliver(_receiver_app())] == [200]
+    monkeypatch.setattr(receiver, "API_KEY", "test_key")
+    assert [r.status_code for r in fake.deliver(receiver.app)] == [200]
     assert fake.deliveries == []
 
 

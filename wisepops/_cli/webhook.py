@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import httpx
 
-from .._errors import PayloadError, SignatureVerificationError
+from .._errors import SignatureVerificationError
 from .._fake_api import api1_record, api2_record, php_json
 from .._loopback import Handler, LoopbackServer
 from .._records import Contact, format_datetime
@@ -82,14 +82,39 @@ def _send(args: argparse.Namespace) -> int:
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, api_key(args))}
     try:
         response = httpx.post(args.url, content=body, headers=headers, timeout=30.0)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise CommandError(
-            f"could not deliver to {args.url}: {type(exc).__name__}: {exc}"
+            f"could not deliver to {args.url}: {type(exc).__name__}: {_one_line(str(exc))}"
         ) from None
     if not response.is_success:
-        raise CommandError(f"the receiver answered {response.status_code}: {response.text[:200]}")
+        raise CommandError(refusal(response))
     print(f"delivered: the receiver answered {response.status_code}")
     return 0
+
+
+def refusal(response: httpx.Response) -> str:
+    """One line on a receiver's refusal: its status, and where it redirects or why it refused.
+
+    The reason is the receiver's own ``{"error": ...}`` when it answers JSON; an HTML
+    error page says nothing a line could hold.
+    """
+    status = f"the receiver answered {response.status_code} {response.reason_phrase}".rstrip()
+    location = response.headers.get("Location")
+    if response.is_redirect and location:
+        target = response.url.join(location)  # Django's APPEND_SLASH sends a relative one
+        return f"{status}, to {target} (a POST is not followed: point the hook at that URL)"
+    try:
+        body = response.json()
+    except ValueError:  # HTML, text, or nothing
+        return status
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, str) and error.strip():
+        return f"{status}: {_one_line(error)[:200]}"
+    return status
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def receiver(
@@ -107,7 +132,10 @@ def receiver(
         except SignatureVerificationError as exc:
             on_reject(401, str(exc))
             return httpx.Response(401, json={"error": "invalid or missing signature"})
-        except PayloadError as exc:
+        except (ValueError, OverflowError) as exc:
+            # Records it cannot read: a PayloadError (a ValueError), or whatever else the
+            # parser raised (OverflowError for a date beyond year 1..9999 once in UTC). The
+            # sender learns why, and the listener goes on serving.
             on_reject(400, str(exc))
             return httpx.Response(400, json={"error": str(exc)})
         on_contacts(contacts)
@@ -117,10 +145,15 @@ def receiver(
 
 
 def describe(contact: Contact) -> str:
-    """One line for a received record: when, which pop-up, who, and the form's fields."""
+    """One line for a received record: when, which pop-up, who, and the form's fields.
+
+    Control characters and lone surrogates are escaped, as ``repr()`` would: the line
+    stays one line, printable on any terminal.
+    """
     when = format_datetime(contact.collected_at)
     fields = json.dumps(dict(contact.fields), ensure_ascii=False)
-    return f"{when}  pop-up {contact.wisepop_id}  {contact.email}  {fields}"
+    line = f"{when}  pop-up {contact.wisepop_id}  {contact.email}  {fields}"
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in line)
 
 
 def _listen(args: argparse.Namespace) -> int:

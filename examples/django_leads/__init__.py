@@ -1,0 +1,1 @@
+"""The Django app of ``examples/django_receiver.py``: the ``Lead`` model and its migration."""

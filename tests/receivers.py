@@ -1,0 +1,66 @@
+"""What the receiver tests share: loading an example in-process, and reading its database."""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+KEY = "3f9c1a7e5b2d48c0a6e1f7b9d2c4e8a0"  # the api2 vector's key
+URL = "/wisepops/webhook"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+TABLES = {"flask": "leads", "fastapi": "leads", "django": "django_leads_lead"}
+
+
+def load_sqlite_receiver(
+    name: str, monkeypatch: pytest.MonkeyPatch, database: Path, key: str = KEY
+) -> ModuleType:
+    """``examples.<name>_receiver`` storing into ``database``, expecting ``key``.
+
+    The module reads its key and database at import, once per test session: the first
+    import gets them from the environment, and every test gets its own through the
+    module's globals.
+    """
+    monkeypatch.setenv("WISEPOPS_API_KEY", key)
+    monkeypatch.setenv("WISEPOPS_DB", str(database))
+    module = importlib.import_module(f"examples.{name}_receiver")
+    monkeypatch.setattr(module, "API_KEY", key)
+    monkeypatch.setattr(module, "DATABASE", str(database))
+    with closing(module.connect()) as db:
+        db.execute(module.SCHEMA)
+    return module
+
+
+def load_django_receiver(
+    monkeypatch: pytest.MonkeyPatch, database: Path, key: str = KEY
+) -> tuple[ModuleType, str]:
+    """``examples.django_receiver``, migrated, with an empty table and expecting ``key``,
+    and the path of its database.
+
+    Django's settings are made once per process, so every test shares the database of
+    the first import (``database``, then) and starts by emptying it.
+    """
+    from django.conf import settings
+    from django.core.management import call_command
+
+    monkeypatch.setenv("WISEPOPS_API_KEY", key)
+    monkeypatch.setenv("WISEPOPS_DB", str(database))
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "testserver,localhost")  # the test clients'
+    module = importlib.import_module("examples.django_receiver")
+    monkeypatch.setattr(settings, "WISEPOPS_API_KEY", key)
+    call_command("migrate", verbosity=0)
+    module.Lead.objects.all().delete()
+    return module, str(settings.DATABASES["default"]["NAME"])
+
+
+def rows(database: Path | str, table: str) -> list[dict[str, Any]]:
+    """Every stored contact, in insertion order, read straight from the SQLite file."""
+    with closing(sqlite3.connect(database)) as db:
+        db.row_factory = sqlite3.Row
+        found = db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()  # noqa: S608
+    return [dict(row) for row in found]
