@@ -18,6 +18,7 @@ from ._fake_api import Disconnect, Hang, Truncate
 Handler = Callable[[httpx.Request], httpx.Response]
 
 _HANG_LIMIT = 60.0  # seconds a "timeout" fault holds a connection at most
+_DRAIN_LIMIT = 10.0  # seconds close() waits for the answers being written
 
 
 class _Server(ThreadingHTTPServer):
@@ -33,7 +34,10 @@ class LoopbackServer:
 
     def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
         self._closing = threading.Event()
-        self._server = _Server((host, port), _request_handler(handler, self._closing))
+        self._in_flight = _Counter()
+        self._server = _Server(
+            (host, port), _request_handler(handler, self._closing, self._in_flight)
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},  # how long close() may wait for the loop
@@ -49,11 +53,16 @@ class LoopbackServer:
         return f"http://{host!s}:{port}"
 
     def close(self) -> None:
-        """Stop serving and free the port."""
+        """Stop serving and free the port, once the answers being written are sent.
+
+        Without the wait, a process that exits right after (``webhook listen --count``)
+        would cut the last answer short, and its sender would see a dropped connection.
+        """
         self._closing.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+        self._in_flight.wait_for_zero(_DRAIN_LIMIT)
 
     def __enter__(self) -> LoopbackServer:
         return self
@@ -67,12 +76,38 @@ class LoopbackServer:
         self.close()
 
 
-def _request_handler(handler: Handler, closing: threading.Event) -> type[BaseHTTPRequestHandler]:
+class _Counter:
+    """How many requests are being answered: idle keep-alive connections do not count."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    def add(self, step: int) -> None:
+        with self._changed:
+            self._count += step
+            self._changed.notify_all()
+
+    def wait_for_zero(self, timeout: float) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._count == 0, timeout)
+
+
+def _request_handler(
+    handler: Handler, closing: threading.Event, in_flight: _Counter
+) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # headers and body go out in two writes
 
         def _handle(self) -> None:
+            in_flight.add(1)
+            try:
+                self._answer()
+            finally:
+                in_flight.add(-1)
+
+        def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             content = self.rfile.read(length) if length else b""
             host = self.headers.get("Host", "127.0.0.1")
