@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import httpx
 import pytest
@@ -23,13 +24,38 @@ def test_a_success_is_one_request_and_the_parsed_value() -> None:
     assert isinstance(spec, RequestSpec)
     assert (spec.method, spec.url, dict(spec.params)) == (
         "GET",
-        "https://app.wisepops.com/api1/emails",
-        {"page": "1"},
+        "https://app.wisepops.com/api1/emails?page=1",  # the query written once, up front
+        {},
     )
     assert spec.content is None
     with pytest.raises(StopIteration) as done:
         steps.send(httpx.Response(200, json=[], request=REQUEST))
     assert done.value.value.items == ()
+
+
+QUERIES = [
+    ("/api2/x", {"a": "1 2", "b": "é/"}, "/api2/x?a=1+2&b=%C3%A9%2F", {}),
+    ("/api2/x", {"n": 1, "on": True}, "/api2/x", {"n": 1, "on": True}),  # httpx encodes those
+]
+
+
+@pytest.mark.parametrize(("path", "params", "url", "left"), QUERIES)
+def test_the_query_is_written_as_httpx_writes_it(
+    path: str, params: dict[str, Any], url: str, left: dict[str, Any]
+) -> None:
+    spec = next(exchange(CONFIG, ops.raw_request("GET", path, params, None)))
+    assert isinstance(spec, RequestSpec)
+    assert (spec.url, dict(spec.params)) == (CONFIG.base_url + url, left)
+    with httpx.Client() as http:
+        ours = spec.build(http).url
+        theirs = http.build_request("GET", CONFIG.base_url + path, params=params).url
+    assert ours == theirs
+
+
+def test_a_query_in_the_path_is_kept_beside_the_params() -> None:
+    spec = next(exchange(CONFIG, ops.raw_request("GET", "/api2/x?v=1", {"a": "b"}, None)))
+    assert isinstance(spec, RequestSpec)
+    assert spec.url == "https://app.wisepops.com/api2/x?v=1&a=b"  # httpx would drop v=1
 
 
 def test_a_retry_is_a_sleep_then_the_same_request() -> None:

@@ -202,8 +202,9 @@ class Client(_BaseClient[httpx.Client]):
     ) -> httpx.Response:
         """Call an endpoint the SDK does not wrap, with its auth, retries and typed errors.
 
-        ``path`` is relative to ``base_url``. A 2xx returns the response (its request
-        without the key); anything else raises as every call does. Retried as its method
+        ``path`` is relative to ``base_url``; a query in it is kept beside ``params``. A 2xx
+        returns the response (its request without the key); anything else raises as every
+        call does. Retried as its method
         is: GET, PUT and DELETE on any transient failure, POST and PATCH only where the
         server cannot have acted.
 

@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Generator, Mapping
 from typing import Any, Callable, Optional, TypeVar, Union
+from urllib.parse import urlencode
 
 import attrs
 import httpx
@@ -68,7 +69,7 @@ class RequestSpec:
         return http.build_request(
             self.method,
             self.url,
-            params=self.params,
+            params=self.params or None,
             headers=self.headers,
             content=self.content,
             timeout=self.timeout,
@@ -93,10 +94,14 @@ def request_spec(config: Config, operation: Operation[Any]) -> RequestSpec:
     if operation.json is not None:
         headers["Content-Type"] = "application/json"
         content = json.dumps(operation.json, separators=(",", ":")).encode("utf-8")
+    url, params = config.base_url + operation.path, operation.params
+    if params and all(type(value) is str for value in params.values()):
+        # The query as httpx would write it (urlencode), once: half the cost of its merge.
+        url, params = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}", {}
     return RequestSpec(
         method=operation.method,
-        url=config.base_url + operation.path,
-        params=operation.params,
+        url=url,
+        params=params,
         headers=headers,
         content=content,
         timeout=config.timeout,
