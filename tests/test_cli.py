@@ -34,14 +34,6 @@ def fake() -> FakeWisepops:
     return FakeWisepops(api_key=KEY)
 
 
-@pytest.fixture
-def served(fake: FakeWisepops, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with fake.serve() as url:
-        monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
-        monkeypatch.setenv("WISEPOPS_BASE_URL", url)
-        yield url
-
-
 def fill(fake: FakeWisepops, count: int, start: int = 0) -> None:
     for n in range(start, start + count):
         fake.collect(
@@ -609,6 +601,7 @@ def test_export_as_a_subprocess(fake: FakeWisepops, tmp_path: Path) -> None:
     assert KEY not in done.stdout + done.stderr
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Popen.send_signal(SIGINT) is POSIX only")
 def test_the_listener_stops_on_ctrl_c() -> None:
     with listening(count=5) as listener:
         listener.process.send_signal(signal.SIGINT)
@@ -670,7 +663,9 @@ def test_hooks_and_signatures_as_subprocesses(fake: FakeWisepops) -> None:
     )
     refused = wisepops_command("webhook", "verify", "--signature", signature, stdin=b"[ ]")
     assert refused.returncode == 1
-    assert refused.stderr == b"wisepops: error: the signature does not match the body and key\n"
+    assert refused.stderr.decode().splitlines() == [  # one line, whatever ends lines here
+        "wisepops: error: the signature does not match the body and key"
+    ]
 
 
 def test_export_appended_to_a_file_with_shell_redirection_keeps_what_was_there(

@@ -30,6 +30,9 @@ from .receivers import EXAMPLES, KEY, TABLES, URL, rows
 ROOT = EXAMPLES.parent
 READY_WITHIN = 30.0  # seconds; a cold CI machine imports Django slowly
 
+# gunicorn, and process groups to kill a server with its workers, are POSIX only.
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX servers and signals")
+
 
 class Server(NamedTuple):
     name: str  # the framework, for its table
