@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import wisepops._client
+from wisepops.testing import FakeWisepops
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 BASE_URL = "https://app.wisepops.com"
@@ -54,6 +56,15 @@ def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):  # the tests use loopback only
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.fixture
+def served(fake: FakeWisepops, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The module's ``fake`` on loopback, and the environment the command line reads."""
+    with fake.serve() as url:
+        monkeypatch.setenv("WISEPOPS_API_KEY", fake.api_key)
+        monkeypatch.setenv("WISEPOPS_BASE_URL", url)
+        yield url
 
 
 @pytest.fixture

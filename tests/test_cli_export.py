@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,6 @@ MS = timedelta(milliseconds=1)
 def fake(request: pytest.FixtureRequest) -> FakeWisepops:
     server: str = request.param
     return playing(server, KEY)
-
-
-@pytest.fixture
-def served(fake: FakeWisepops, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with fake.serve() as url:
-        monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
-        monkeypatch.setenv("WISEPOPS_BASE_URL", url)
-        yield url
 
 
 def collect(fake: FakeWisepops, instants: list[int], prefix: str = "u") -> list[str]:
