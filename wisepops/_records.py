@@ -530,7 +530,6 @@ def contact_from_json(record: object, index: int) -> Contact:
     )
 
 
-_TEXT_OR_NULL = frozenset({str, type(None)})
 
 # Contact's slot descriptors: they fill a new instance without the frozen __setattr__.
 _set_collected_at = Contact.__dict__["collected_at"].__set__
@@ -555,7 +554,7 @@ def contacts_from_json(value: object) -> list[Contact]:
     """
     if type(value) is not list:
         raise RecordError(f"expected an array of records, got {json_type(value)}")
-    new, fromisoformat, text = object.__new__, datetime.fromisoformat, _TEXT_OR_NULL
+    new, fromisoformat = object.__new__, datetime.fromisoformat
     try:  # every key of every record at once: usually all known, then none is checked alone
         known = set().union(*value) <= _CONTACT_MODELLED
     except TypeError:  # a record that is not a dict: the careful parser names it
@@ -577,10 +576,10 @@ def contacts_from_json(value: object) -> list[Contact]:
                 and type(wisepop_id) is int
                 and 0 <= wisepop_id <= MAX_ID
                 and type(fields) is dict
-                and type(email) in text
-                and type(ip) in text
-                and type(country_code) in text
-                and type(form_session) in text
+                and (email is None or type(email) is str)
+                and (ip is None or type(ip) is str)
+                and (country_code is None or type(country_code) is str)
+                and (form_session is None or type(form_session) is str)
                 and (known or record.keys() <= _CONTACT_MODELLED)
             ):
                 try:
