@@ -530,7 +530,6 @@ def contact_from_json(record: object, index: int) -> Contact:
     )
 
 
-
 # Contact's slot descriptors: they fill a new instance without the frozen __setattr__.
 _set_collected_at = Contact.__dict__["collected_at"].__set__
 _set_wisepop_id = Contact.__dict__["wisepop_id"].__set__
