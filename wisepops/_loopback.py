@@ -6,6 +6,7 @@ the standard library's server, so nothing beyond the SDK's own dependencies is n
 
 from __future__ import annotations
 
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -19,6 +20,16 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 _HANG_LIMIT = 60.0  # seconds a "timeout" fault holds a connection at most
 _DRAIN_LIMIT = 10.0  # seconds close() waits for the answers being written
+MAX_BODY_BYTES = 1024 * 1024  # as the example receivers: deliveries are a few KB
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,8}")
+
+
+class _Refused(Exception):
+    """A request body that is not read: answer ``status`` with ``reason``, then close."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 class _Server(ThreadingHTTPServer):
@@ -108,8 +119,12 @@ def _request_handler(
                 in_flight.add(-1)
 
         def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            content = self.rfile.read(length) if length else b""
+            try:
+                content = self._body()
+            except _Refused as refused:
+                self.close_connection = True  # what is left of the body is not read
+                self._write(httpx.Response(refused.status, json={"error": str(refused)}))
+                return
             host = self.headers.get("Host", "127.0.0.1")
             request = httpx.Request(
                 self.command,
@@ -130,6 +145,33 @@ def _request_handler(
                 self._write(cut.response, cut_body=True)
                 return
             self._write(response)
+
+        def _body(self) -> bytes:
+            """The request body, chunked or not, up to ``MAX_BODY_BYTES``."""
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return self._chunked_body()
+            length = self.headers.get("Content-Length") or "0"
+            if not length.isdigit():
+                raise _Refused(400, "bad Content-Length")
+            if int(length) > MAX_BODY_BYTES:
+                raise _Refused(413, "payload too large")
+            return self.rfile.read(int(length))
+
+        def _chunked_body(self) -> bytes:
+            body = bytearray()
+            while True:
+                size_line = self.rfile.readline(100).split(b";")[0].strip()
+                if not _HEX.fullmatch(size_line):
+                    raise _Refused(400, "bad chunked encoding")
+                size = int(size_line, 16)
+                if size == 0:
+                    while self.rfile.readline(1000).strip():  # trailers, if any
+                        pass
+                    return bytes(body)
+                if len(body) + size > MAX_BODY_BYTES:
+                    raise _Refused(413, "payload too large")
+                body += self.rfile.read(size)
+                self.rfile.readline(3)  # the CRLF after the chunk
 
         def _write(self, response: httpx.Response, cut_body: bool = False) -> None:
             body = response.content
