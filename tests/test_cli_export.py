@@ -164,3 +164,21 @@ def test_unexpected_values_never_abort_an_export(
         assert header.endswith(",City,extra.ip,extra.score")
         assert first.endswith(',Paris,"[""203.0.113.7""]","{""nps"": 9}"')
         assert "\\ud800@example.fr" in second
+
+
+@pytest.mark.parametrize("server", ["page ignored, >"])
+def test_records_past_reach_are_said_in_one_warning_line(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = playing(server, KEY)
+    emails = collect(fake, [0] * 150 + [1])  # 150 in one millisecond, 100 a page on api1
+    output = tmp_path / "out.jsonl"
+    with fake.serve() as url:
+        monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+        monkeypatch.setenv("WISEPOPS_BASE_URL", url)
+        assert main(["emails", "export", "--api", "v1", "--output", str(output)]) == 0
+    assert exported(output) == [*emails[:100], emails[-1]]
+    warning, done = capsys.readouterr().err.splitlines()
+    assert warning.startswith("wisepops: warning: a whole page of 100 records shares ")
+    assert "cannot be fetched" in warning
+    assert done == f"wisepops: exported 101 new records to {output}"

@@ -13,13 +13,13 @@ boundary instant, usually one.
 A page that holds nothing new (a whole page of records sharing one instant) is the only
 case where ``collected_after`` cannot move on. The walk then asks for the next page by
 number, with the same ``collected_after``; where the server ignores ``page`` too, the
-rest of that instant cannot be fetched at all, and the walk moves past it with a warning
-on the ``wisepops`` logger rather than loop or stop.
+rest of that instant cannot be fetched at all, and the walk moves past it with a
+``RuntimeWarning`` rather than loop or stop.
 """
 
 from __future__ import annotations
 
-import logging
+import warnings
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Callable, Optional
@@ -29,8 +29,6 @@ import attrs
 from ._errors import APIResponseValidationError
 from ._operations import DateLike, Operation, as_instant, format_collected_after
 from ._records import Contact, Page
-
-logger = logging.getLogger("wisepops")
 
 ListPage = Callable[[Optional[datetime], Optional[int]], Operation[Page[Contact]]]
 """Builds the request for one page: ``(collected_after, page number or None)``."""
@@ -177,11 +175,12 @@ class KeysetWalk:
             self._page = 2
             self._next = self._list_page(self._after, self._page)
         elif self._stuck == 2:  # the server ignores page: ask for the instant itself
-            logger.warning(
-                "A whole page of %d records shares collected_at %s and the server ignores "
-                "`page`: any more records at that instant cannot be fetched; moving past it",
-                page.page_size,
-                _shown(instant),
+            warnings.warn(  # seen by default, unlike a log record: records are left out
+                f"a whole page of {page.page_size} records shares collected_at "
+                f"{_shown(instant)} and the server ignores `page`: any more records at that "
+                "instant cannot be fetched; moving past it",
+                RuntimeWarning,
+                stacklevel=4,  # the loop over iter()
             )
             self._ask(instant)
         elif self._stuck == 3 and instant is not None:  # that gave it again: the server reads >=

@@ -174,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
         http.close()
         progress.finish()
     target = args.output or "stdout"
-    print(f"wisepops: exported {written} new records to {target}", file=sys.stderr)
+    records = "record" if written == 1 else "records"
+    print(f"wisepops: exported {written} new {records} to {target}", file=sys.stderr)
     return 0
 
 
