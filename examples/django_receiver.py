@@ -100,10 +100,19 @@ def store(contacts: list[wisepops.Contact]) -> int:
                     "country_code": contact.country_code,
                     "form_session": contact.form_session,
                     "fields": dict(contact.fields),
+                    "extra": dict(contact.extra),  # what the SDK does not model yet
                 },
             )
             new += created
     return new
+
+
+def refusal(exc: Exception) -> str:
+    """Why a signed delivery is refused, in words its sender can act on."""
+    if isinstance(exc, UnicodeEncodeError):  # valid JSON (\ud800), but not storable text
+        bad = exc.object[exc.start : exc.end]
+        return f"a text value holds a lone surrogate ({bad!a}), which the database cannot store"
+    return str(exc)
 
 
 def read_capped(request: HttpRequest, limit: int) -> bytes | JsonResponse:
@@ -147,7 +156,7 @@ def wisepops_webhook(request: HttpRequest) -> JsonResponse:
         # value the database cannot hold: a lone surrogate, an integer beyond 64 bits, a
         # NaN that fails the JSON column's check. A database that fails
         # (OperationalError) is not caught: 500, logged, and WisePops retries later.
-        return JsonResponse({"error": str(exc)}, status=400)
+        return JsonResponse({"error": refusal(exc)}, status=400)
     return JsonResponse({"received": len(contacts), "new": new})
 
 

@@ -48,14 +48,15 @@ CREATE TABLE IF NOT EXISTS leads (
     country_code TEXT,
     form_session TEXT,
     fields TEXT NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}',  -- what the SDK does not model yet, kept as sent
     received_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 )
 """
 
 INSERT = """
 INSERT INTO leads
-    (dedupe_key, collected_at, wisepop_id, email, ip, country_code, form_session, fields)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    (dedupe_key, collected_at, wisepop_id, email, ip, country_code, form_session, fields, extra)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (dedupe_key) DO NOTHING
 """
 
@@ -88,11 +89,20 @@ def store(contacts: list[wisepops.Contact]) -> int:
             contact.country_code,
             contact.form_session,
             json.dumps(dict(contact.fields), allow_nan=False),  # NaN is not JSON
+            json.dumps(dict(contact.extra), allow_nan=False),
         )
         for contact in contacts
     ]
     with closing(connect()) as db, db:  # "with db" commits, or rolls back on an error
         return db.executemany(INSERT, rows).rowcount
+
+
+def refusal(exc: Exception) -> str:
+    """Why a signed delivery is refused, in words its sender can act on."""
+    if isinstance(exc, UnicodeEncodeError):  # valid JSON (\ud800), but not storable text
+        bad = exc.object[exc.start : exc.end]
+        return f"a text value holds a lone surrogate ({bad!a}), which the database cannot store"
+    return str(exc)
 
 
 async def read_capped(request: Request, limit: int) -> bytes | None:
@@ -125,7 +135,7 @@ async def wisepops_webhook(request: Request) -> JSONResponse:
         # A signed body that is not valid records (PayloadError is a ValueError), or a
         # value SQLite cannot hold. A database that fails (sqlite3.OperationalError) is
         # not caught: the server answers 500, logs the traceback, and WisePops retries.
-        return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"error": refusal(exc)}, status_code=400)
     return JSONResponse({"received": len(contacts), "new": new})
 
 

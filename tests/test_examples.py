@@ -227,6 +227,25 @@ def test_a_signed_value_that_cannot_be_stored_is_a_400_and_stores_nothing(
     assert receiver.stored() == []
 
 
+def test_what_the_sdk_does_not_model_is_stored_too(receiver: Receiver) -> None:
+    """A 200 promises the delivery is kept: a new server key, or a value of a type the
+    SDK does not expect, is stored in the extra column rather than dropped."""
+    body = json.dumps([record(score={"nps": 9}, country_code=42)]).encode()
+    assert receiver.post(body, signed(body)).status == 200
+    (row,) = receiver.stored()
+    assert row["country_code"] is None
+    assert json.loads(row["extra"]) == {"score": {"nps": 9}, "country_code": 42}
+
+
+def test_a_lone_surrogate_is_refused_in_words_a_person_reads(receiver: Receiver) -> None:
+    body = hostile_body(HOSTILE["lone surrogate in the email"])
+    reply = receiver.post(body, signed(body))
+    assert reply.status == 400
+    assert reply.json["error"] == (
+        "a text value holds a lone surrogate ('\\ud800'), which the database cannot store"
+    )
+
+
 any_text = st.text(st.characters(blacklist_categories=()), max_size=8)  # surrogates too
 any_number = st.integers() | st.floats()  # beyond 64 bits, NaN, infinities
 any_value: st.SearchStrategy[Any] = any_text | any_number | st.none()

@@ -16,4 +16,5 @@ class Lead(models.Model):
     country_code = models.TextField(null=True)
     form_session = models.TextField(null=True)
     fields = models.JSONField(default=dict)
+    extra = models.JSONField(default=dict)  # what the SDK does not model yet, kept as sent
     received_at = models.DateTimeField(auto_now_add=True)
