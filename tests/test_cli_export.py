@@ -182,3 +182,30 @@ def test_records_past_reach_are_said_in_one_warning_line(
     assert warning.startswith("wisepops: warning: a whole page of 100 records shares ")
     assert "cannot be fetched" in warning
     assert done == f"wisepops: exported 101 new records to {output}"
+
+
+@pytest.mark.parametrize("server", ["page honoured, >"])
+def test_the_csv_spool_kept_for_later_runs_is_private(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = playing(server, KEY)
+    collect(fake, [0, 1])
+    output, checkpoint = tmp_path / "out.csv", tmp_path / "cp"
+    with fake.serve() as url:
+        monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+        monkeypatch.setenv("WISEPOPS_BASE_URL", url)
+        assert export(output, checkpoint, "--format", "csv") == 0
+    (spool,) = tmp_path.glob("*.spool.jsonl")
+    assert spool.stat().st_mode & 0o077 == 0  # every record in it: the owner's only
+    assert checkpoint.stat().st_mode & 0o077 == 0
+
+
+def test_a_rate_limit_says_how_long_to_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+    with respx.mock(base_url="https://app.wisepops.com") as mock:
+        mock.get("/api2/contacts").respond(429, headers={"Retry-After": "3600"})
+        assert main(["emails", "export", "--output", str(tmp_path / "o.jsonl")]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith("(WisePops asks to wait 3600 s)")

@@ -438,3 +438,11 @@ def test_adeliver_reports_transport_errors() -> None:
     assert result.error is not None
     assert result.error.startswith("ConnectError")
     assert len(fake.deliveries) == 1
+
+
+def test_a_fault_body_that_is_not_text_is_refused_when_planned() -> None:
+    fake = FakeWisepops()
+    with pytest.raises(TypeError, match="body must be a str"):
+        fake.fail_next(400, body={"error": "x"})  # type: ignore[arg-type]
+    with fake.client() as client:
+        assert len(client.emails.list()) == 0  # no fault was left planned

@@ -279,6 +279,8 @@ class FakeWisepops:
 
         Example: ``fake.fail_next(429, retry_after=0)``: the next call gets a 429
         """
+        if body is not None and not isinstance(body, str):
+            raise TypeError(f"body must be a str (sent as text/html), got {type(body).__name__}")
         header = None if retry_after is None else str(retry_after)
         fault = Fault("status", path, status=status, retry_after=header, body=body)
         self._plan(fault, times, after)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Callable, NoReturn, Optional
 
 from .._config import API_KEY_ENV, BASE_URL_ENV
-from .._errors import APIConnectionError, AuthenticationError, WisepopsError
+from .._errors import APIConnectionError, AuthenticationError, RateLimitError, WisepopsError
 from .._version import __version__
 from . import demo, export, hooks, webhook
 from ._common import CommandError
@@ -87,6 +87,8 @@ def _message(exc: Exception) -> str:
         return f"WisePops rejected the API key (401): check --api-key or ${API_KEY_ENV}"
     if isinstance(exc, APIConnectionError):
         return f"could not reach WisePops: {exc}"
+    if isinstance(exc, RateLimitError) and exc.retry_after is not None:
+        return f"{exc} (WisePops asks to wait {exc.retry_after:.0f} s)"
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     return str(exc)

@@ -124,7 +124,7 @@ class Checkpoint:
             )
         if checkpoint.query != query:
             raise CommandError(
-                f"{path} belongs to another export ({checkpoint.query}); "
+                f"{path} belongs to another export ({_described(checkpoint.query)}); "
                 "use another --checkpoint file or delete it"
             )
         return checkpoint
@@ -197,12 +197,12 @@ def _jsonl_target(args: argparse.Namespace) -> Iterator[tuple[IO[bytes], Optiona
         return
     if resumable:
         spool = _resumed_file(args)
-        with _open_output(spool, resumable) as file:
+        with _open_output(spool, resumable, private=True) as file:
             yield file, spool
         return
     with tempfile.TemporaryDirectory(prefix="wisepops-export-") as directory:
         spool = Path(directory) / "spool.jsonl"
-        with _open_output(spool, resumable) as file:
+        with _open_output(spool, resumable, private=True) as file:
             yield file, spool
 
 
@@ -225,9 +225,18 @@ def _check_resumable(checkpoint: Checkpoint, path: Path, checkpoint_path: Path) 
         )
 
 
-def _open_output(path: Path, resumable: bool) -> IO[bytes]:
-    """A file to write: kept as it is when a checkpoint may still need it, else emptied."""
-    return path.open("r+b" if resumable and path.exists() else "w+b")
+def _described(query: dict[str, Any]) -> str:
+    return ", ".join(f"{name} {value}" for name, value in query.items() if value is not None)
+
+
+def _open_output(path: Path, resumable: bool, private: bool = False) -> IO[bytes]:
+    """A file to write: kept as it is when a checkpoint may still need it, else emptied.
+
+    ``private``: readable by its owner only, like the checkpoint (a CSV's spool, which
+    stays beside the checkpoint for later runs and holds every record).
+    """
+    flags = os.O_RDWR | os.O_CREAT | (0 if resumable else os.O_TRUNC)
+    return os.fdopen(os.open(path, flags, 0o600 if private else 0o666), "r+b")
 
 
 def export(
