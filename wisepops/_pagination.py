@@ -27,7 +27,14 @@ from typing import Callable, Optional
 import attrs
 
 from ._errors import APIResponseValidationError
-from ._operations import DateLike, Operation, as_instant, format_collected_after
+from ._operations import (
+    DateLike,
+    Operation,
+    as_instant,
+    format_collected_after,
+    list_contacts,
+    list_emails,
+)
 from ._records import Contact, Page
 
 ListPage = Callable[[Optional[datetime], Optional[int]], Operation[Page[Contact]]]
@@ -201,3 +208,28 @@ def _later(at: Optional[datetime], than: Optional[datetime]) -> bool:
 
 def _shown(at: Optional[datetime]) -> str:
     return "(none)" if at is None else format_collected_after(at)
+
+
+def email_walk(
+    collected_after: Optional[DateLike],
+    wisepop_id: Optional[int],
+    position: Optional[Position] = None,
+) -> KeysetWalk:
+    """The walk behind ``emails.iter()``; ``position`` resumes an earlier one."""
+    return KeysetWalk(
+        lambda after, page: list_emails(after, wisepop_id, page), collected_after, position
+    )
+
+
+def contact_walk(
+    collected_after: Optional[DateLike],
+    wisepop_id: Optional[int],
+    page_size: int,
+    position: Optional[Position] = None,
+) -> KeysetWalk:
+    """The walk behind ``v2.contacts.iter()``; ``position`` resumes an earlier one."""
+    return KeysetWalk(
+        lambda after, page: list_contacts(after, wisepop_id, page_size, page),
+        collected_after,
+        position,
+    )

@@ -25,7 +25,7 @@ from typing import Literal, Optional, Protocol, TypeVar
 
 from . import _operations as ops
 from ._operations import DateLike, HookEvent, Operation
-from ._pagination import KeysetWalk, Position
+from ._pagination import KeysetWalk, contact_walk, email_walk
 from ._records import Contact, Hook, Page, Popup
 
 __all__ = [
@@ -56,31 +56,6 @@ class SyncRunner(Protocol):
 class AsyncRunner(Protocol):
     async def _run(self, operation: Operation[T]) -> T: ...
     def _iterate(self, walk: KeysetWalk) -> AsyncIterator[Contact]: ...
-
-
-def email_pages(
-    collected_after: Optional[DateLike],
-    wisepop_id: Optional[int],
-    position: Optional[Position] = None,
-) -> KeysetWalk:
-    """The walk behind ``emails.iter()``; ``position`` resumes an earlier one."""
-    return KeysetWalk(
-        lambda after, page: ops.list_emails(after, wisepop_id, page), collected_after, position
-    )
-
-
-def contact_pages(
-    collected_after: Optional[DateLike],
-    wisepop_id: Optional[int],
-    page_size: int,
-    position: Optional[Position] = None,
-) -> KeysetWalk:
-    """The walk behind ``v2.contacts.iter()``; ``position`` resumes an earlier one."""
-    return KeysetWalk(
-        lambda after, page: ops.list_contacts(after, wisepop_id, page_size, page),
-        collected_after,
-        position,
-    )
 
 
 # --- sync --------------------------------------------------------------------------------
@@ -124,7 +99,7 @@ class Emails:
             for contact in client.emails.iter(wisepop_id=12345):
                 save(contact)
         """
-        return self._client._iterate(email_pages(collected_after, wisepop_id))
+        return self._client._iterate(email_walk(collected_after, wisepop_id))
 
 
 class Hooks:
@@ -188,7 +163,7 @@ class Contacts:
             for contact in client.v2.contacts.iter(collected_after="2024-01-01T00:00:00Z"):
                 save(contact)
         """
-        return self._client._iterate(contact_pages(collected_after, wisepop_id, page_size))
+        return self._client._iterate(contact_walk(collected_after, wisepop_id, page_size))
 
 
 class V2Hooks:
@@ -291,7 +266,7 @@ class AsyncEmails:
             async for contact in client.emails.iter():
                 await save(contact)
         """
-        return self._client._iterate(email_pages(collected_after, wisepop_id))
+        return self._client._iterate(email_walk(collected_after, wisepop_id))
 
 
 class AsyncHooks:
@@ -344,7 +319,7 @@ class AsyncContacts:
             async for contact in client.v2.contacts.iter():
                 await save(contact)
         """
-        return self._client._iterate(contact_pages(collected_after, wisepop_id, page_size))
+        return self._client._iterate(contact_walk(collected_after, wisepop_id, page_size))
 
 
 class AsyncV2Hooks:

@@ -31,9 +31,8 @@ import attrs
 import httpx
 
 from .._client import Client
-from .._pagination import Position
+from .._pagination import Position, contact_walk, email_walk
 from .._records import format_datetime, parse_datetime
-from ..resources import contact_pages, email_pages
 from ._common import CommandError, api_key
 
 CSV_COLUMNS = ("collected_at", "wisepop_id", "email", "ip", "country_code", "form_session")
@@ -257,10 +256,10 @@ def export(
     start = Position(position.cursor, dict(position.seen)) if position.cursor else None
     if args.api == "v2":
         page_size = 1000
-        walk = contact_pages(args.since, args.wisepop_id, page_size, position=start)
+        walk = contact_walk(args.since, args.wisepop_id, page_size, position=start)
     else:
         page_size = 100
-        walk = email_pages(args.since, args.wisepop_id, position=start)
+        walk = email_walk(args.since, args.wisepop_id, position=start)
     written = 0
     try:
         for contact in client._iterate(walk):
