@@ -75,9 +75,15 @@ def test_info_logs_only_the_retries() -> None:
     assert re.fullmatch(STAMP + RETRY.format(path="/api2/contacts"), lines[1])
 
 
-@pytest.mark.parametrize("level", [None, "", "verbose"])
+@pytest.mark.parametrize("level", [None, ""])
 def test_silent_without_the_switch(level: Optional[str]) -> None:
     assert run(level) == ""
+
+
+def test_a_value_it_does_not_know_is_said_once_and_ignored() -> None:
+    (line, *source) = run("verbose").splitlines()  # Python shows the warning's source line
+    assert line.endswith("RuntimeWarning: WISEPOPS_LOG='verbose' is not 'debug' or 'info': ignored")
+    assert "wisepops:" not in "".join(source)  # and no log line
 
 
 def test_the_key_is_never_in_the_log() -> None:
