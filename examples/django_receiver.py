@@ -1,7 +1,7 @@
 """Receive WisePops webhooks in Django and store each contact once through the ORM.
 
 A single-file project. Into your own, copy the view ``wisepops_webhook`` with
-``read_capped`` and ``store``, and its URL; the ``Lead`` model from
+``read_capped``, ``store``, ``refusal`` and ``MAX_BODY_BYTES``, and its URL; the ``Lead`` model from
 ``django_leads/models.py`` beside this file (then run ``manage.py makemigrations``); and
 set ``WISEPOPS_API_KEY = os.environ["WISEPOPS_API_KEY"]`` in your settings. The settings
 below only make this file runnable.

@@ -1,5 +1,9 @@
 """Receive WisePops webhooks in FastAPI and store each contact once in SQLite: copy the route.
 
+Into your app, copy the route with ``store``, ``connect``, ``read_capped``, ``refusal`` and
+the constants ``MAX_BODY_BYTES``, ``SCHEMA`` and ``INSERT``; ``ruff check --select F`` on
+the copy shows anything left behind as an undefined name.
+
 Run it, from the repository's root::
 
     pip install wisepops fastapi uvicorn

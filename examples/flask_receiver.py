@@ -1,5 +1,9 @@
 """Receive WisePops webhooks in Flask and store each contact once in SQLite: copy the view.
 
+Into your app, copy the view with ``store``, ``connect``, ``read_capped``, ``refusal`` and
+the constants ``MAX_BODY_BYTES``, ``SCHEMA`` and ``INSERT``; ``ruff check --select F`` on
+the copy shows anything left behind as an undefined name.
+
 Run it::
 
     pip install wisepops flask
