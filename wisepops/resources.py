@@ -90,9 +90,10 @@ class Emails:
     ) -> Iterator[Contact]:
         """Every matching record once, oldest first, fetched lazily one page at a time.
 
-        It walks by ``collected_after``, never by page number, so it is exact whatever the
-        server does with ``page`` and with records sharing one millisecond, and when
-        records are erased meanwhile.
+        It walks by ``collected_after``, so it is exact whether the server honours ``page``
+        or not, across records sharing one millisecond at a page boundary, and when
+        records are erased meanwhile. Only a whole page in one millisecond on a server that
+        ignores ``page`` leaves records out, with a ``RuntimeWarning``.
 
         Example::
 
