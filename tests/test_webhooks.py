@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -282,3 +283,23 @@ def test_a_str_body_that_utf8_cannot_encode_matches_no_signature() -> None:
     assert verify("[\ud800]", GOOD, KEY) is False
     with pytest.raises(SignatureVerificationError, match="does not match"):
         unwrap("[\ud800]", GOOD, KEY)
+
+
+@pytest.mark.parametrize(
+    ("key", "error", "message"),
+    [
+        (None, TypeError, "api_key must be a str or a sequence of str, got NoneType"),
+        (b"raw-bytes-key", TypeError, "api_key must be a str, got bytes"),
+        (42, TypeError, "api_key must be a str or a sequence of str, got int"),
+        ([], ValueError, "api_key must be a key, or a non-empty sequence of keys"),
+        ("", ValueError, "api_key must not be empty"),
+    ],
+)
+def test_a_key_that_is_not_one_is_the_callers_bug_said_plainly(
+    key: Any, error: type[Exception], message: str
+) -> None:
+    """os.environ.get() gives None when the variable is unset: say so, not 'not iterable'."""
+    with pytest.raises(error, match=re.escape(message)):
+        verify(b"[]", "0" * 64, key)
+    with pytest.raises(error, match=re.escape(message)):
+        unwrap(b"[]", "0" * 64, key)

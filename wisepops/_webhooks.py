@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from hashlib import sha256
 from typing import Any, Optional, Union
 
@@ -42,15 +42,24 @@ def _body_bytes(body: Body) -> bytes:
 
 
 def _key_bytes(api_keys: Keys) -> list[bytes]:
-    keys = [api_keys] if isinstance(api_keys, str) else list(api_keys)
+    if isinstance(api_keys, (str, bytes, bytearray)):  # bytes: one key, not a list of ints
+        keys: list[object] = [api_keys]
+    elif isinstance(api_keys, Iterable):
+        keys = list(api_keys)
+    else:  # os.environ.get() of an unset variable, typically
+        raise TypeError(
+            f"api_key must be a str or a sequence of str, got {type(api_keys).__name__}"
+        )
     if not keys:
         raise ValueError("api_key must be a key, or a non-empty sequence of keys")
+    checked: list[bytes] = []
     for key in keys:
         if not isinstance(key, str):
             raise TypeError(f"api_key must be a str, got {type(key).__name__}")
         if not key:
             raise ValueError("api_key must not be empty")
-    return [key.encode("utf-8") for key in keys]
+        checked.append(key.encode("utf-8"))
+    return checked
 
 
 def sign(body: Body, api_key: str) -> str:
