@@ -217,6 +217,8 @@ def test_refused_deliveries_stay_queued_for_a_retry(
     fake.collect(email="a@example.com")
     (result,) = fake.deliver(receiver.app)
     assert result.status_code == 401
+    assert result.text is not None
+    assert json.loads(result.text) == {"error": "invalid or missing signature"}  # and why
     assert not result.ok
     assert len(fake.deliveries) == 1
     monkeypatch.setattr(receiver, "API_KEY", "test_key")

@@ -90,7 +90,7 @@ def as_instant(value: DateLike) -> datetime:
             return parse_datetime(value)
         except ValueError:
             raise ValueError(
-                f"collected_after must be an ISO 8601 date-time, got {value[:40]!a}"
+                f"collected_after must be an ISO 8601 date-time in range, got {value[:40]!a}"
             ) from None
     raise TypeError(
         f"collected_after must be a datetime, a date or a str, got {type(value).__name__}"

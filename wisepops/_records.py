@@ -129,7 +129,7 @@ class Contact(_JSONRecord):
 
         ``extra`` appears only when the server sent something the SDK does not model.
 
-        Example: ``writer.writerow(contact.to_dict())`` with a ``csv.DictWriter``.
+        Example: ``queue.put(contact.to_dict())``, or ``json.dumps(contact.to_dict())``.
         """
         value = {
             "collected_at": format_datetime(self.collected_at),

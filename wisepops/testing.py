@@ -73,7 +73,7 @@ class Delivery:
 
 @attrs.frozen
 class DeliveryResult:
-    """What became of one delivery: the receiver's status code, or the transport error.
+    """What became of one delivery: the receiver's status code and answer, or the error.
 
     Example::
 
@@ -84,6 +84,8 @@ class DeliveryResult:
     delivery: Delivery
     status_code: Optional[int] = None
     error: Optional[str] = None
+    text: Optional[str] = None
+    """The receiver's answer (its first 1,000 characters): why it refused, say."""
 
     @property
     def ok(self) -> bool:
@@ -437,7 +439,7 @@ def _post(http: httpx.Client, delivery: Delivery) -> DeliveryResult:
         )
     except httpx.HTTPError as exc:
         return DeliveryResult(delivery, error=f"{type(exc).__name__}: {exc}")
-    return DeliveryResult(delivery, status_code=response.status_code)
+    return _result(delivery, response)
 
 
 async def _apost(http: httpx.AsyncClient, delivery: Delivery) -> DeliveryResult:
@@ -447,7 +449,12 @@ async def _apost(http: httpx.AsyncClient, delivery: Delivery) -> DeliveryResult:
         )
     except httpx.HTTPError as exc:
         return DeliveryResult(delivery, error=f"{type(exc).__name__}: {exc}")
-    return DeliveryResult(delivery, status_code=response.status_code)
+    return _result(delivery, response)
+
+
+def _result(delivery: Delivery, response: httpx.Response) -> DeliveryResult:
+    text = response.content[:4000].decode(response.encoding or "utf-8", "replace")[:1000]
+    return DeliveryResult(delivery, status_code=response.status_code, text=text)
 
 
 def _is_asgi(app: App) -> bool:
