@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -17,6 +19,7 @@ from wisepops._records import (
     contacts_from_json,
     format_datetime,
     parse_datetime,
+    popup_from_json,
     popups_from_json,
 )
 
@@ -398,3 +401,24 @@ def test_an_error_in_a_list_names_the_right_index() -> None:
 def test_a_popup_that_is_not_an_object() -> None:
     with pytest.raises(RecordError, match="pop-up 0: expected an object, got an integer"):
         popups_from_json([1])
+
+
+@pytest.mark.parametrize(
+    "value", [record(1), record(2, score=9)], ids=["the usual shape", "with a key of its own"]
+)
+def test_records_pickle_and_copy_as_values(value: dict[str, Any]) -> None:
+    """Job queues and process pools pickle what they are handed."""
+    (contact,) = contacts_from_json([value])
+    assert pickle.loads(pickle.dumps(contact)) == contact
+    assert copy.deepcopy(contact) == contact
+    assert attrs.evolve(contact, email="x@example.com").extra == contact.extra
+    popup = popup_from_json({"id": 1, "label": "x", "new_metric": 3}, 0)
+    assert pickle.loads(pickle.dumps(popup)) == popup
+
+
+def test_the_extra_of_a_usual_record_is_one_dict_and_stays() -> None:
+    (contact,) = contacts_from_json([record(1)])
+    assert contact.extra == {}
+    assert contact.extra is contact.extra
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        contact.extra = {"x": 1}  # type: ignore[misc]

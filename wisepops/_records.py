@@ -19,7 +19,6 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from types import MappingProxyType
 from typing import Any, Generic, Optional, Protocol, TypeVar, Union
 
 import attrs
@@ -38,7 +37,6 @@ __all__ = [
 ]
 
 _UTC = timezone.utc
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 MAX_ID = 2**63 - 1  # what a BIGINT column holds
 
@@ -49,10 +47,6 @@ class RecordError(ValueError):
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _DIGITS = re.compile(r"0|[1-9][0-9]{0,17}")  # a count whose int() gives back the same text
-
-
-def _mapping_repr(value: Mapping[str, Any]) -> str:
-    return repr(dict(value))
 
 
 class _JSONRecord:
@@ -102,7 +96,7 @@ class Contact(_JSONRecord):
     """The form's fields as sent, for instance ``{"City": "New York"}``."""
     form_session: Optional[str] = None
     """api2: the id tying together the steps of one multi-step form."""
-    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False, repr=_mapping_repr)
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     """What the SDK does not model, as sent: keys it does not know yet, and the raw value
     of an optional key whose type was unexpected (that field is then ``None``)."""
 
@@ -182,7 +176,7 @@ class Popup(_JSONRecord):
     display_count: Optional[int] = None
     click_count: Optional[int] = None
     email_count: Optional[int] = None
-    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False, repr=_mapping_repr)
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     """What the SDK does not model, as sent: new metrics, and raw values it could not read."""
 
     def to_dict(self) -> dict[str, Any]:
@@ -483,7 +477,7 @@ class _Lenient:
 
     def kept(self) -> Mapping[str, Any]:
         """``extra``: the keys the SDK does not model, and the values it could not read."""
-        return self.extra or _EMPTY
+        return self.extra
 
 
 _DROPPED = frozenset({"created_at", "wisepop_name"})  # deprecated by WisePops: never used
@@ -538,7 +532,33 @@ _set_ip = Contact.__dict__["ip"].__set__
 _set_country_code = Contact.__dict__["country_code"].__set__
 _set_fields = Contact.__dict__["fields"].__set__
 _set_form_session = Contact.__dict__["form_session"].__set__
-_set_extra = Contact.__dict__["extra"].__set__
+
+
+class _UnsetReadsEmpty:
+    """``Contact.extra``: its slot, given an empty dict when first read unset.
+
+    The fast path below leaves ``extra`` unset, as nothing is extra in a record of the
+    usual shape; setting the slot cost 9% of parsing a page (``benchmarks/run.py``).
+    """
+
+    def __init__(self, slot: Any) -> None:
+        self._slot = slot  # the member descriptor of attrs' slotted class
+
+    def __get__(self, instance: object, owner: Optional[type] = None) -> Any:
+        if instance is None:
+            return self
+        try:
+            return self._slot.__get__(instance, owner)
+        except AttributeError:
+            empty: dict[str, Any] = {}
+            self._slot.__set__(instance, empty)  # as attrs' factory would have
+            return empty
+
+    def __set__(self, instance: object, value: Any) -> None:
+        self._slot.__set__(instance, value)
+
+
+setattr(Contact, "extra", _UnsetReadsEmpty(Contact.__dict__["extra"]))  # noqa: B010 - typed as a field
 
 
 def contacts_from_json(value: object) -> list[Contact]:
@@ -597,7 +617,6 @@ def contacts_from_json(value: object) -> list[Contact]:
                     _set_country_code(contact, country_code)
                     _set_fields(contact, fields)
                     _set_form_session(contact, form_session)
-                    _set_extra(contact, _EMPTY)
                     append(contact)
                     continue
         append(contact_from_json(record, len(contacts)))  # its index, or an error
