@@ -204,9 +204,8 @@ class Client(_BaseClient[httpx.Client]):
 
         ``path`` is relative to ``base_url``; a query in it is kept beside ``params``. A 2xx
         returns the response (its request without the key); anything else raises as every
-        call does. Retried as its method
-        is: GET, PUT and DELETE on any transient failure, POST and PATCH only where the
-        server cannot have acted.
+        call does. Retried as its method is: GET, PUT and DELETE on any transient failure,
+        POST and PATCH only where the server cannot have acted.
 
         Example::
 

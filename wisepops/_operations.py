@@ -28,6 +28,7 @@ from ._records import (
     json_type,
     parse_datetime,
     popups_from_json,
+    to_millisecond,
 )
 
 T = TypeVar("T")
@@ -99,7 +100,7 @@ def as_instant(value: DateLike) -> datetime:
 
 def format_collected_after(value: datetime) -> str:
     """The API's own form: UTC, ``Z``, cut to the millisecond (the records' precision)."""
-    return format_datetime(value.replace(microsecond=value.microsecond // 1000 * 1000))
+    return format_datetime(to_millisecond(value))
 
 
 def _collected_after(value: Optional[DateLike]) -> Optional[str]:

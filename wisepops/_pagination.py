@@ -35,7 +35,7 @@ from ._operations import (
     list_contacts,
     list_emails,
 )
-from ._records import Contact, Page
+from ._records import Contact, Page, to_millisecond
 
 ListPage = Callable[[Optional[datetime], Optional[int]], Operation[Page[Contact]]]
 """Builds the request for one page: ``(collected_after, page number or None)``."""
@@ -77,9 +77,7 @@ class Position:
         if self.cursor is None or not self.seen or inclusive:
             return self.cursor
         try:
-            return self.cursor.replace(microsecond=self.cursor.microsecond // 1000 * 1000) - (
-                _MILLISECOND
-            )
+            return to_millisecond(self.cursor) - _MILLISECOND
         except OverflowError:  # the first millisecond of year 1: ask for everything
             return None
 
@@ -117,7 +115,7 @@ class KeysetWalk:
         if self._after is not None and (after is None or after < self._after):
             after = self._after  # never back: that way is known to give nothing new
         if after is not None:
-            after = after.replace(microsecond=after.microsecond // 1000 * 1000)  # as sent
+            after = to_millisecond(after)  # as sent
         self._after, self._page = after, None
         self._start, self._repeats = self.position.cursor, dict(self.position.seen)
         self._next: Optional[Operation[Page[Contact]]] = self._list_page(after, None)

@@ -67,9 +67,7 @@ class _JSONRecord:
         """
         value = self.to_dict()
         text = _dumps(value, ensure_ascii=False)
-        if not text.isascii() and _SURROGATES.search(text):
-            return _dumps(value)
-        return text
+        return _dumps(value) if holds_surrogates(text) else text
 
 
 @attrs.frozen(kw_only=True)
@@ -343,6 +341,16 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is _UTC:
         return value
     return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+
+
+def to_millisecond(value: datetime) -> datetime:
+    """``value`` cut to the millisecond, the precision WisePops stores and sends."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def holds_surrogates(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate, which UTF-8 cannot encode."""
+    return not text.isascii() and _SURROGATES.search(text) is not None
 
 
 def format_datetime(value: datetime) -> str:

@@ -43,7 +43,7 @@ from ._fake_api import (
     php_json,
 )
 from ._loopback import LoopbackServer
-from ._records import Contact, Hook, Popup, as_utc
+from ._records import Contact, Hook, Popup, as_utc, to_millisecond
 from ._webhooks import SIGNATURE_HEADER, sign
 
 __all__ = ["Delivery", "DeliveryResult", "FakeWisepops"]
@@ -244,8 +244,8 @@ class FakeWisepops:
 
     def _next_collected_at(self, collected_at: Optional[datetime]) -> datetime:
         if collected_at is not None:
-            return _to_millisecond(as_utc(collected_at))
-        now = _to_millisecond(datetime.now(timezone.utc))
+            return to_millisecond(as_utc(collected_at))
+        now = to_millisecond(datetime.now(timezone.utc))
         newest = self._state.contacts[-1].collected_at if self._state.contacts else None
         return max(now, newest + timedelta(milliseconds=1)) if newest else now
 
@@ -425,11 +425,6 @@ class FakeWisepops:
         with self._state.lock:
             self._pending = [d for d in self._pending if id(d) not in delivered]
         return results
-
-
-def _to_millisecond(at: datetime) -> datetime:
-    """Cut to milliseconds, as WisePops stores collection times."""
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 def _post(http: httpx.Client, delivery: Delivery) -> DeliveryResult:

@@ -18,7 +18,6 @@ import contextlib
 import csv
 import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ import httpx
 
 from .._client import Client
 from .._pagination import Position, contact_walk, email_walk
-from .._records import format_datetime, parse_datetime
+from .._records import format_datetime, holds_surrogates, parse_datetime
 from ._common import CommandError, api_key
 
 CSV_COLUMNS = ("collected_at", "wisepop_id", "email", "ip", "country_code", "form_session")
@@ -315,14 +314,11 @@ def _write_csv(spool: Path, output: Optional[Path]) -> None:
                 writer.writerow([_cell(value) for value in row])
 
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    if not text.isascii() and _SURROGATES.search(text):  # not writable as UTF-8: escape it
+    if holds_surrogates(text):  # not writable as UTF-8: escape it
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import httpx
 
-from .._errors import SignatureVerificationError
+from .._errors import PayloadError, SignatureVerificationError
 from .._fake_api import api1_record, api2_record, php_json
 from .._loopback import Handler, LoopbackServer
 from .._records import Contact, format_datetime
@@ -132,10 +132,7 @@ def receiver(
         except SignatureVerificationError as exc:
             on_reject(401, str(exc))
             return httpx.Response(401, json={"error": "invalid or missing signature"})
-        except (ValueError, OverflowError) as exc:
-            # Records it cannot read: a PayloadError (a ValueError), or whatever else the
-            # parser raised (OverflowError for a date beyond year 1..9999 once in UTC). The
-            # sender learns why, and the listener goes on serving.
+        except PayloadError as exc:  # the parser's one error: the sender learns why
             on_reject(400, str(exc))
             return httpx.Response(400, json={"error": str(exc)})
         on_contacts(contacts)
