@@ -27,8 +27,8 @@ import attrs
 import httpx
 
 import wisepops
-from wisepops._fake_api import api1_record, api2_record, php_json
 from wisepops._loopback import LoopbackServer
+from wisepops._wire.encode import Api, api_record, php_json, wire_body
 
 KEY = "3f9c1a7e5b2d48c0a6e1f7b9d2c4e8a0"
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -105,8 +105,9 @@ def verify_figures(rounds: int) -> list[Figure]:
 
 def parse_figures(rounds: int) -> list[Figure]:
     figures = []
-    for shape, render in (("api1", api1_record), ("api2", api2_record)):
-        body = php_json([render(contact(n)) for n in range(1000)])
+    shapes: tuple[Api, ...] = ("api1", "api2")
+    for shape in shapes:
+        body = wire_body([contact(n) for n in range(1000)], shape)
 
         def sdk(body: bytes = body) -> object:
             return wisepops.parse_payload(body)
@@ -132,7 +133,7 @@ def first_after(request: httpx.Request) -> int:
     after = request.url.params.get("collected_after")
     if after is None:
         return 0
-    elapsed = wisepops._records.parse_datetime(after) - T0
+    elapsed = wisepops._wire.times.parse_datetime(after) - T0
     return elapsed // timedelta(milliseconds=37) + 1  # contact(n) is 37 ms after n - 1
 
 
@@ -143,7 +144,7 @@ def pages_transport(total: int, page_size: int = 100) -> httpx.MockTransport:
     def body(start: int) -> bytes:
         if start not in bodies:
             end = min(start + page_size, total)
-            bodies[start] = php_json([api1_record(contact(n)) for n in range(start, end)])
+            bodies[start] = wire_body([contact(n) for n in range(start, end)], "api1")
         return bodies[start]
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -190,7 +191,7 @@ def memory_figure(total: int) -> Figure:
     def handle(request: httpx.Request) -> httpx.Response:
         """Pages made on request, so that the benchmark itself holds no 100,000 records."""
         start = first_after(request)
-        records = [api2_record(contact(n)) for n in range(start, min(start + 1000, total))]
+        records = [api_record(contact(n), "api2") for n in range(start, min(start + 1000, total))]
         return httpx.Response(200, content=php_json(records))
 
     http = httpx.Client(transport=httpx.MockTransport(handle))
@@ -232,7 +233,7 @@ def import_figure(rounds: int) -> Figure:
 
 
 def concurrency_figure(pages: int = 20, latency: float = 0.05) -> Figure:
-    body = php_json([api2_record(contact(n)) for n in range(100)])
+    body = wire_body([contact(n) for n in range(100)], "api2")
 
     def slow(request: httpx.Request) -> httpx.Response:
         time.sleep(latency)

@@ -68,7 +68,9 @@ def test_a_retry_is_a_sleep_then_the_same_request() -> None:
 
 
 def test_a_json_body_is_compact_utf8_with_its_content_type() -> None:
-    spec = next(exchange(CONFIG, ops.create_hook("api1", "https://é.example/h", "email", None)))
+    spec = next(
+        exchange(CONFIG, ops.create_hook(ops.API1_HOOKS, "https://é.example/h", "email", None))
+    )
     assert isinstance(spec, RequestSpec)
     assert spec.headers["Content-Type"] == "application/json"
     assert spec.content == b'{"event":"email","target_url":"https://\\u00e9.example/h"}'

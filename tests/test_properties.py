@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 import wisepops
 from wisepops import PayloadError, parse_payload, sign, verify_signature
-from wisepops._records import contact_from_json, contacts_from_json
+from wisepops._wire.decode import from_json, list_from_json
+from wisepops._wire.records import Contact
 
 KEY = "3f9c1a7e5b2d48c0a6e1f7b9d2c4e8a0"
 
@@ -130,12 +131,12 @@ def test_any_listing_gives_usable_contacts_or_a_validation_error(value: Any) -> 
 @given(st.lists(records, min_size=1, max_size=3))
 def test_the_fast_and_the_careful_parser_agree(value: list[dict[str, Any]]) -> None:
     try:
-        careful = [contact_from_json(record, index) for index, record in enumerate(value)]
+        careful = [from_json(Contact, record, index) for index, record in enumerate(value)]
     except ValueError as careful_error:
         with pytest.raises(ValueError, match=re.escape(str(careful_error))):
-            contacts_from_json(value)
+            list_from_json(Contact, value)
         return
-    assert contacts_from_json(value) == careful
+    assert list_from_json(Contact, value) == careful
 
 
 @given(st.binary() | st.text(), st.none() | st.text() | st.binary(), st.text(min_size=1))

@@ -13,15 +13,8 @@ import pytest
 
 import wisepops
 from wisepops import Contact, Hook, Page, Popup
-from wisepops._records import (
-    RecordError,
-    contact_from_json,
-    contacts_from_json,
-    format_datetime,
-    parse_datetime,
-    popup_from_json,
-    popups_from_json,
-)
+from wisepops._wire.decode import RecordError, from_json, list_from_json
+from wisepops._wire.times import format_datetime, parse_datetime
 
 from .conftest import record
 
@@ -29,7 +22,7 @@ UTC = timezone.utc
 
 
 def test_api1_record() -> None:
-    contact = contact_from_json(record(5, created_at="2019-01-01", wisepop_name="Old"), 0)
+    contact = from_json(Contact, record(5, created_at="2019-01-01", wisepop_name="Old"), 0)
     assert contact == Contact(
         collected_at=datetime(2024, 1, 1, 0, 0, 5, 123000, tzinfo=UTC),
         wisepop_id=12345,
@@ -43,7 +36,8 @@ def test_api1_record() -> None:
 
 
 def test_api2_record_takes_the_email_from_fields() -> None:
-    contact = contact_from_json(
+    contact = from_json(
+        Contact,
         {
             "collected_at": "2024-05-01T08:00:00.000Z",
             "wisepop_id": 98765,
@@ -58,7 +52,8 @@ def test_api2_record_takes_the_email_from_fields() -> None:
 
 
 def test_php_quirks_empty_array_and_nulls() -> None:
-    contact = contact_from_json(
+    contact = from_json(
+        Contact,
         {
             "collected_at": "2024-01-01T00:00:00Z",
             "wisepop_id": 1,
@@ -74,13 +69,14 @@ def test_php_quirks_empty_array_and_nulls() -> None:
 
 
 def test_unknown_keys_are_kept_in_extra_and_deprecated_ones_dropped() -> None:
-    contact = contact_from_json(
+    contact = from_json(
+        Contact,
         record(0, brand_new_field={"x": 1}, score=7, created_at="2019-01-01", wisepop_name="Old"),
         0,
     )
     assert contact.email == "user0@example.com"
     assert contact.extra == {"brand_new_field": {"x": 1}, "score": 7}
-    (fast,) = contacts_from_json([record(0, score=7)])
+    (fast,) = list_from_json(Contact, [record(0, score=7)])
     assert fast.extra == {"score": 7}
 
 
@@ -99,11 +95,11 @@ def test_unknown_keys_are_kept_in_extra_and_deprecated_ones_dropped() -> None:
 def test_an_unexpected_optional_value_is_kept_raw_in_extra(
     change: dict[str, Any], field: str, extra: dict[str, Any]
 ) -> None:
-    contact = contact_from_json(record(3, **change), 3)
+    contact = from_json(Contact, record(3, **change), 3)
     expected_field = {"fields": {"City": "Lyon"} if "fields" in change else {}}.get(field)
     assert getattr(contact, field) == expected_field
     assert contact.extra == extra
-    (fast,) = contacts_from_json([record(3, **change)])
+    (fast,) = list_from_json(Contact, [record(3, **change)])
     assert fast == contact
 
 
@@ -127,7 +123,7 @@ def test_collected_at_becomes_an_aware_utc_datetime(text: str, expected: datetim
 
 
 def test_the_iso_fallback_parses_what_old_pythons_cannot() -> None:
-    from wisepops._records import _parse_iso_fallback
+    from wisepops._wire.times import _parse_iso_fallback
 
     assert _parse_iso_fallback("2019-10-10T05:10:58.1234567-05:00") == datetime(
         2019, 10, 10, 5, 10, 58, 123456, tzinfo=timezone(timedelta(hours=-5))
@@ -157,25 +153,26 @@ def test_the_iso_fallback_parses_what_old_pythons_cannot() -> None:
 )
 def test_bad_records_name_the_index_and_the_key(change: dict[str, Any], message: str) -> None:
     with pytest.raises(RecordError, match=message.replace("(", r"\(")):
-        contact_from_json(record(3, **change), 3)
+        from_json(Contact, record(3, **change), 3)
 
 
 def test_a_record_that_is_not_an_object() -> None:
     with pytest.raises(RecordError, match="record 2: expected an object, got an array"):
-        contact_from_json([], 2)
+        from_json(Contact, [], 2)
 
 
 def test_records_are_frozen_values() -> None:
-    contact = contact_from_json(record(1), 0)
+    contact = from_json(Contact, record(1), 0)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         contact.email = "other@example.com"  # type: ignore[misc]
-    assert contact == contact_from_json(record(1), 0)
-    assert len({contact, contact_from_json(record(1), 0)}) == 1
+    assert contact == from_json(Contact, record(1), 0)
+    assert len({contact, from_json(Contact, record(1), 0)}) == 1
 
 
 def test_dedupe_key_is_stable_and_distinguishes_records() -> None:
-    api1 = contact_from_json(record(1), 0)
-    same_in_api2_shape = contact_from_json(
+    api1 = from_json(Contact, record(1), 0)
+    same_in_api2_shape = from_json(
+        Contact,
         {
             "collected_at": "2024-01-01T02:00:01.123+02:00",
             "wisepop_id": 12345,
@@ -187,7 +184,7 @@ def test_dedupe_key_is_stable_and_distinguishes_records() -> None:
     assert len(api1.dedupe_key) == 32
     assert "user1" not in api1.dedupe_key
     others = [record(2), record(1, wisepop_id=1), record(1, email="x@example.com")]
-    keys = {contact_from_json(other, 0).dedupe_key for other in others}
+    keys = {from_json(Contact, other, 0).dedupe_key for other in others}
     assert api1.dedupe_key not in keys
     assert len(keys) == 3
 
@@ -196,7 +193,7 @@ def test_dedupe_key_uses_the_fields_when_there_is_no_email() -> None:
     def phone(number: str, **change: Any) -> Contact:
         value = {"collected_at": "2024-01-01T00:00:01.123Z", "wisepop_id": 9, **change}
         value.setdefault("fields", {"phone": number, "Consent": "yes"})
-        return contact_from_json(value, 0)
+        return from_json(Contact, value, 0)
 
     first = phone("+33612345678", form_session="a")
     reordered = phone("", fields={"Consent": "yes", "phone": "+33612345678"}, form_session="b")
@@ -218,24 +215,24 @@ def test_dedupe_key_is_the_same_by_api1_api2_and_webhook() -> None:
         "fields": {"City": "Paris", "email": "user4@example.com"},
     }
     webhook = wisepops.parse_payload(json.dumps([api2]).replace("/", "\\/"))
-    keys = {contact_from_json(api1, 0).dedupe_key, contact_from_json(api2, 0).dedupe_key}
+    keys = {from_json(Contact, api1, 0).dedupe_key, from_json(Contact, api2, 0).dedupe_key}
     keys.add(webhook[0].dedupe_key)
     assert len(keys) == 1
 
 
 def test_to_dict_and_to_json_round_trip() -> None:
-    contact = contact_from_json(record(7, form_session="s"), 0)
-    assert contact_from_json(contact.to_dict(), 0) == contact
-    assert contact_from_json(json.loads(contact.to_json()), 0) == contact
+    contact = from_json(Contact, record(7, form_session="s"), 0)
+    assert from_json(Contact, contact.to_dict(), 0) == contact
+    assert from_json(Contact, json.loads(contact.to_json()), 0) == contact
     assert "extra" not in contact.to_dict()  # the same keys as before, when nothing is new
-    newer = contact_from_json(record(7, score=3), 0)
+    newer = from_json(Contact, record(7, score=3), 0)
     assert newer.to_dict()["extra"] == {"score": 3}
 
 
 def test_to_json_is_one_line_of_utf8_even_with_a_lone_surrogate() -> None:
-    fine = contact_from_json(record(1, email="zoë@example.com"), 0)
+    fine = from_json(Contact, record(1, email="zoë@example.com"), 0)
     assert '"zoë@example.com"' in fine.to_json()
-    broken = contact_from_json(record(1, email="\ud800@example.com"), 0)
+    broken = from_json(Contact, record(1, email="\ud800@example.com"), 0)
     text = broken.to_json()
     text.encode("utf-8")  # writable as it is
     assert "\\ud800" in text
@@ -247,7 +244,7 @@ def test_a_value_nested_too_deep_to_encode_is_written_clipped_not_raised() -> No
     deep: list[Any] = ["bottom"]
     for _ in range(100_000):  # beyond any recursion limit, though a parser never sees this
         deep = [deep]
-    contact = contact_from_json(record(1, email=None, other_fields={"q": deep}, survey=deep), 0)
+    contact = from_json(Contact, record(1, email=None, other_fields={"q": deep}, survey=deep), 0)
     assert len(contact.dedupe_key) == 32
     text = contact.to_json()
     written = json.loads(text)
@@ -259,7 +256,7 @@ def test_a_value_nested_too_deep_to_encode_is_written_clipped_not_raised() -> No
 def test_every_record_and_page_has_to_dict_and_to_json() -> None:
     hook = Hook(id=1, target_url="https://x.example/h", event="email")
     popup = Popup(id=2, created_at=datetime(2024, 1, 1, tzinfo=UTC), extra={"new": 1})
-    page = Page(items=(contact_from_json(record(1), 0),), page=1, page_size=100)
+    page = Page(items=(from_json(Contact, record(1), 0),), page=1, page_size=100)
     assert hook.to_dict() == {
         "id": 1,
         "target_url": "https://x.example/h",
@@ -294,7 +291,8 @@ def test_datetimes_go_out_as_rfc3339_utc_with_z(value: datetime, text: str) -> N
 
 
 def test_popups_are_lenient() -> None:
-    popups = popups_from_json(
+    popups = list_from_json(
+        Popup,
         [
             {
                 "id": 1,
@@ -316,7 +314,7 @@ def test_popups_are_lenient() -> None:
                 "click_count": 4.0,
                 "email_count": True,
             },
-        ]
+        ],
     )
     assert popups == [
         Popup(
@@ -343,7 +341,7 @@ def test_popups_are_lenient() -> None:
 
 def test_a_popup_without_id_is_refused() -> None:
     with pytest.raises(RecordError, match="pop-up 1: 'id' is missing"):
-        popups_from_json([{"id": 1}, {"label": "x"}])
+        list_from_json(Popup, [{"id": 1}, {"label": "x"}])
 
 
 def test_page_is_iterable_and_knows_whether_more_may_follow() -> None:
@@ -382,8 +380,8 @@ AGREEMENT_CASES = [
 
 @pytest.mark.parametrize("value", AGREEMENT_CASES)
 def test_the_fast_path_builds_the_same_frozen_contact(value: dict[str, Any]) -> None:
-    (fast,) = contacts_from_json([value])
-    slow = contact_from_json(value, 0)
+    (fast,) = list_from_json(Contact, [value])
+    slow = from_json(Contact, value, 0)
     assert type(fast) is Contact
     assert fast == slow
     assert repr(fast) == repr(slow)
@@ -395,12 +393,12 @@ def test_the_fast_path_builds_the_same_frozen_contact(value: dict[str, Any]) -> 
 
 def test_an_error_in_a_list_names_the_right_index() -> None:
     with pytest.raises(RecordError, match="record 2: 'wisepop_id' must be an integer"):
-        contacts_from_json([record(0), record(1), record(2, wisepop_id="x")])
+        list_from_json(Contact, [record(0), record(1), record(2, wisepop_id="x")])
 
 
 def test_a_popup_that_is_not_an_object() -> None:
     with pytest.raises(RecordError, match="pop-up 0: expected an object, got an integer"):
-        popups_from_json([1])
+        list_from_json(Popup, [1])
 
 
 @pytest.mark.parametrize(
@@ -408,16 +406,16 @@ def test_a_popup_that_is_not_an_object() -> None:
 )
 def test_records_pickle_and_copy_as_values(value: dict[str, Any]) -> None:
     """Job queues and process pools pickle what they are handed."""
-    (contact,) = contacts_from_json([value])
+    (contact,) = list_from_json(Contact, [value])
     assert pickle.loads(pickle.dumps(contact)) == contact
     assert copy.deepcopy(contact) == contact
     assert attrs.evolve(contact, email="x@example.com").extra == contact.extra
-    popup = popup_from_json({"id": 1, "label": "x", "new_metric": 3}, 0)
+    popup = from_json(Popup, {"id": 1, "label": "x", "new_metric": 3}, 0)
     assert pickle.loads(pickle.dumps(popup)) == popup
 
 
 def test_the_extra_of_a_usual_record_is_one_dict_and_stays() -> None:
-    (contact,) = contacts_from_json([record(1)])
+    (contact,) = list_from_json(Contact, [record(1)])
     assert contact.extra == {}
     assert contact.extra is contact.extra
     with pytest.raises(attrs.exceptions.FrozenInstanceError):

@@ -32,9 +32,9 @@ from ._errors import (
     WisepopsError,
 )
 from ._logs import configure as _configure_logging
-from ._records import Contact, Hook, Page, Popup
 from ._version import __version__
 from ._webhooks import SIGNATURE_HEADER, parse_payload, sign, unwrap, verify_signature
+from ._wire.records import Contact, Hook, Page, Popup
 
 __all__ = [
     "SIGNATURE_HEADER",

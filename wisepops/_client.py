@@ -21,8 +21,8 @@ from ._config import (
 from ._core import Command, RequestSpec, exchange
 from ._operations import Operation
 from ._pagination import KeysetWalk
-from ._records import Contact
 from ._retry import Outcome
+from ._wire.records import Contact
 from .resources import V2, AsyncEmails, AsyncHooks, AsyncV2, Emails, Hooks
 
 if TYPE_CHECKING:  # httpx2 is optional: without it, these annotations are Any to mypy
@@ -189,7 +189,7 @@ class Client(_BaseClient[httpx.Client]):
     ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, default_headers, http_client)
         self.emails = Emails(self)
-        self.hooks = Hooks(self)
+        self.hooks = Hooks(self, ops.API1_HOOKS)
         self.v2 = V2(self)
 
     def request(
@@ -289,7 +289,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
     ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, default_headers, http_client)
         self.emails = AsyncEmails(self)
-        self.hooks = AsyncHooks(self)
+        self.hooks = AsyncHooks(self, ops.API1_HOOKS)
         self.v2 = AsyncV2(self)
 
     async def request(

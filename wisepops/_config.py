@@ -126,10 +126,16 @@ def _user_agent(headers: Mapping[str, str], client_user_agent: Optional[str]) ->
     return f"{theirs} {USER_AGENT}" if theirs else USER_AGENT
 
 
-def _api_key(api_key: Optional[str]) -> str:
+def resolve_api_key(api_key: Optional[str]) -> Optional[str]:
+    """The key given, else ``$WISEPOPS_API_KEY``; ``None`` when neither holds one."""
     if api_key is None:
         api_key = os.environ.get(API_KEY_ENV)
-    if not api_key:
+    return api_key or None
+
+
+def _api_key(given: Optional[str]) -> str:
+    api_key = resolve_api_key(given)
+    if api_key is None:
         raise WisepopsError(
             "No WisePops API key: pass Client(api_key=...) or set the "
             f"{API_KEY_ENV} environment variable to your website's API key."

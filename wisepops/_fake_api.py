@@ -13,30 +13,24 @@ import json
 import threading
 from collections import deque
 from collections.abc import Mapping
-from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from datetime import datetime
+from typing import Any, Callable, Literal, Optional
 
 import attrs
 import httpx
 
-from ._operations import API1_PAGE_SIZE, API2_EVENTS, API2_MAX_PAGE_SIZE
-from ._records import Contact, format_datetime, parse_datetime
-
-
-class Hang(Exception):
-    """Give no answer until the client times out."""
-
-
-class Disconnect(Exception):
-    """Close the connection without an answer."""
-
-
-class Truncate(Exception):
-    """Send the answer's head and only part of its body, then close."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__("truncated")
-        self.response = response
+from ._loopback import Disconnect, Hang, Truncate
+from ._operations import (
+    API1_HOOKS,
+    API1_PAGE_SIZE,
+    API2_HOOKS,
+    API2_LIST_PAGE_SIZE,
+    API2_MAX_PAGE_SIZE,
+    HookApi,
+)
+from ._wire.encode import php_json, wire_body
+from ._wire.records import Contact, Popup
+from ._wire.times import parse_datetime
 
 
 @attrs.define
@@ -58,7 +52,7 @@ class Fault:
 @attrs.frozen
 class StoredHook:
     id: int
-    api: str
+    api: Literal["api1", "api2"]
     event: str
     target_url: str
     wisepop_id: Optional[int]
@@ -72,6 +66,18 @@ class PopupStats:
     activated: bool = True
     display_count: int = 0
     click_count: int = 0
+
+    def popup(self, email_count: int) -> Popup:
+        """The pop-up as ``GET /api2/wisepops`` lists it."""
+        return Popup(
+            id=self.id,
+            label=self.label,
+            created_at=self.created_at,
+            activated=self.activated,
+            display_count=self.display_count,
+            click_count=self.click_count,
+            email_count=email_count,
+        )
 
 
 @attrs.define
@@ -111,48 +117,6 @@ class State:
 
 class _BadRequest(Exception):
     pass
-
-
-# --- JSON as WisePops writes it ---------------------------------------------------------
-
-
-def php_json(value: Any) -> bytes:
-    """JSON the way PHP's ``json_encode`` writes it: compact, ASCII, ``\\/`` for ``/``."""
-    return json.dumps(value, separators=(",", ":")).replace("/", "\\/").encode("ascii")
-
-
-def _collected_at(contact: Contact) -> str:
-    """Milliseconds and ``Z``, as in WisePops' own examples."""
-    at = contact.collected_at.astimezone(timezone.utc)
-    return at.strftime("%Y-%m-%dT%H:%M:%S") + f".{at.microsecond // 1000:03d}Z"
-
-
-def api1_record(contact: Contact) -> dict[str, Any]:
-    """A contact in api1's shape (``email`` and ``other_fields``)."""
-    other = {name: value for name, value in contact.fields.items() if name != "email"}
-    return {
-        "collected_at": _collected_at(contact),
-        "email": contact.email,
-        "wisepop_id": contact.wisepop_id,
-        "ip": contact.ip,
-        "country_code": contact.country_code,
-        "other_fields": other or [],  # PHP writes an empty object as []
-    }
-
-
-def api2_record(contact: Contact) -> dict[str, Any]:
-    """A contact in api2's shape (every field, email included, in ``fields``)."""
-    fields = dict(contact.fields)
-    if contact.email is not None:
-        fields.setdefault("email", contact.email)
-    return {
-        "collected_at": _collected_at(contact),
-        "wisepop_id": contact.wisepop_id,
-        "ip": contact.ip,
-        "country_code": contact.country_code,
-        "form_session": contact.form_session,
-        "fields": fields or [],
-    }
 
 
 def _answer(
@@ -255,17 +219,21 @@ def _page(
     return contacts[(page - 1) * page_size : page * page_size]
 
 
+def _records(body: bytes) -> httpx.Response:
+    return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+
 def _list_emails(state: State, request: httpx.Request) -> httpx.Response:
     contacts = _page(state, request, _matching_contacts(state, request), API1_PAGE_SIZE)
-    return _answer(200, [api1_record(c) for c in contacts])
+    return _records(wire_body(contacts, "api1"))
 
 
 def _list_contacts(state: State, request: httpx.Request) -> httpx.Response:
-    page_size = _int_param(request, "page_size", 100) or 100
+    page_size = _int_param(request, "page_size", API2_LIST_PAGE_SIZE) or API2_LIST_PAGE_SIZE
     if page_size > API2_MAX_PAGE_SIZE:
         raise _BadRequest(f"page_size must be between 1 and {API2_MAX_PAGE_SIZE}")
     contacts = _page(state, request, _matching_contacts(state, request), page_size)
-    return _answer(200, [api2_record(c) for c in contacts])
+    return _records(wire_body(contacts, "api2"))
 
 
 def _json_body(request: httpx.Request) -> dict[str, Any]:
@@ -278,8 +246,8 @@ def _json_body(request: httpx.Request) -> dict[str, Any]:
     return body
 
 
-def _create_hook(api: str) -> Route:
-    events = API2_EVENTS if api == "api2" else ("email",)
+def _create_hook(api: HookApi) -> Route:
+    events = api.events
 
     def create(state: State, request: httpx.Request) -> httpx.Response:
         body = _json_body(request)
@@ -294,7 +262,7 @@ def _create_hook(api: str) -> Route:
             raise _BadRequest(f"event must be one of {', '.join(events)}")
         if wisepop_id is not None and type(wisepop_id) is not int:
             raise _BadRequest("wisepop_id must be an integer")
-        hook = StoredHook(state.next_hook_id, api, event, target_url, wisepop_id)
+        hook = StoredHook(state.next_hook_id, api.name, event, target_url, wisepop_id)
         state.hooks[hook.id] = hook
         state.next_hook_id += 1
         return _answer(200, {"id": hook.id})
@@ -316,20 +284,8 @@ def _list_popups(state: State, request: httpx.Request) -> httpx.Response:
     for contact in state.contacts:
         if contact.email:
             emails[contact.wisepop_id] = emails.get(contact.wisepop_id, 0) + 1
-    return _answer(
-        200,
-        [
-            {
-                "id": popup.id,
-                "label": popup.label,
-                "created_at": format_datetime(popup.created_at),
-                "activated": popup.activated,
-                "display_count": popup.display_count,
-                "click_count": popup.click_count,
-                "email_count": emails.get(popup.id, 0),
-            }
-            for popup in state.popups.values()
-        ],
+    return _records(
+        wire_body((p.popup(emails.get(p.id, 0)) for p in state.popups.values()), "api2")
     )
 
 
@@ -343,9 +299,9 @@ def _delete_personal_data(state: State, request: httpx.Request) -> httpx.Respons
 
 _ROUTES: dict[str, dict[str, Route]] = {
     "/api1/emails": {"GET": _list_emails},
-    "/api1/hooks": {"POST": _create_hook("api1"), "DELETE": _delete_hook},
+    API1_HOOKS.path: {"POST": _create_hook(API1_HOOKS), "DELETE": _delete_hook},
     "/api2/contacts": {"GET": _list_contacts},
-    "/api2/hooks": {"POST": _create_hook("api2"), "DELETE": _delete_hook},
+    API2_HOOKS.path: {"POST": _create_hook(API2_HOOKS), "DELETE": _delete_hook},
     "/api2/wisepops": {"GET": _list_popups},
     "/api2/data-privacy": {"DELETE": _delete_personal_data},
 }

@@ -14,9 +14,25 @@ from typing import Callable, Optional
 
 import httpx
 
-from ._fake_api import Disconnect, Hang, Truncate
-
 Handler = Callable[[httpx.Request], httpx.Response]
+"""Answers a request; may raise the faults below instead, to act them out."""
+
+
+class Hang(Exception):
+    """Give no answer until the client times out."""
+
+
+class Disconnect(Exception):
+    """Close the connection without an answer."""
+
+
+class Truncate(Exception):
+    """Send the answer's head and only part of its body, then close."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__("truncated")
+        self.response = response
+
 
 _HANG_LIMIT = 60.0  # seconds a "timeout" fault holds a connection at most
 _DRAIN_LIMIT = 10.0  # seconds close() waits for the answers being written

@@ -8,37 +8,42 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, time, timezone
-from typing import Any, Callable, Generic, Literal, Optional, TypeVar, Union
+from typing import Any, Callable, Generic, Literal, Optional, TypeVar, get_args
 from urllib.parse import urlsplit
 
 import attrs
 import httpx
 
-from ._records import (
-    Contact,
-    Hook,
-    Page,
-    Popup,
-    RecordError,
-    as_utc,
-    contacts_from_json,
-    decode_json,
-    format_datetime,
-    json_type,
-    parse_datetime,
-    popups_from_json,
-    to_millisecond,
-)
+from ._wire.decode import RecordError, decode_json, json_type, list_from_json
+from ._wire.records import Contact, Hook, Page, Popup
+from ._wire.times import DateLike, query_instant
 
 T = TypeVar("T")
 
-DateLike = Union[datetime, date, str]
 HookEvent = Literal["email", "phone", "survey"]
 
 API1_PAGE_SIZE = 100
+"""api1 answers 100 records a page, always."""
 API2_MAX_PAGE_SIZE = 1000
-API2_EVENTS = ("email", "phone", "survey")
+"""The most api2 sends in one page: what ``iter()`` asks for, to save quota."""
+API2_LIST_PAGE_SIZE = 100
+"""What ``v2.contacts.list()`` asks for unless told: api2's own default."""
+
+
+@attrs.frozen
+class HookApi:
+    """Where one API version keeps its hooks, and the events they may forward."""
+
+    name: Literal["api1", "api2"]
+    events: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        return f"/{self.name}/hooks"
+
+
+API1_HOOKS = HookApi("api1", ("email",))
+API2_HOOKS = HookApi("api2", get_args(HookEvent))
 
 _PHONE = re.compile(r"\+[1-9][0-9]{5,14}")
 
@@ -76,37 +81,6 @@ def _int_member(response: httpx.Response, key: str) -> int:
 # --- argument checks ---------------------------------------------------------------------
 
 
-def as_instant(value: DateLike) -> datetime:
-    """A ``collected_after`` argument as an aware UTC datetime.
-
-    A naive datetime is taken as UTC, as the API does; a date means its midnight UTC; a
-    str must be ISO 8601.
-    """
-    if isinstance(value, datetime):
-        return as_utc(value)
-    if isinstance(value, date):
-        return datetime.combine(value, time(), tzinfo=timezone.utc)
-    if isinstance(value, str):
-        try:
-            return parse_datetime(value)
-        except ValueError:
-            raise ValueError(
-                f"collected_after must be an ISO 8601 date-time in range, got {value[:40]!a}"
-            ) from None
-    raise TypeError(
-        f"collected_after must be a datetime, a date or a str, got {type(value).__name__}"
-    )
-
-
-def format_collected_after(value: datetime) -> str:
-    """The API's own form: UTC, ``Z``, cut to the millisecond (the records' precision)."""
-    return format_datetime(to_millisecond(value))
-
-
-def _collected_after(value: Optional[DateLike]) -> Optional[str]:
-    return None if value is None else format_collected_after(as_instant(value))
-
-
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
@@ -136,7 +110,7 @@ def _contacts_page(
     page: Optional[int], page_size: int
 ) -> Callable[[httpx.Response], Page[Contact]]:
     def parse(response: httpx.Response) -> Page[Contact]:
-        items = tuple(contacts_from_json(decode_json(response.content)))
+        items = tuple(list_from_json(Contact, decode_json(response.content)))
         return Page(items=items, page=page or 1, page_size=page_size)
 
     return parse
@@ -157,7 +131,7 @@ def list_emails(
         "GET",
         "/api1/emails",
         _contacts_page(page, API1_PAGE_SIZE),
-        _query(page=page, collected_after=_collected_after(collected_after), wisepop_id=wisepop_id),
+        _query(page=page, collected_after=query_instant(collected_after), wisepop_id=wisepop_id),
     )
 
 
@@ -180,7 +154,7 @@ def list_contacts(
         _query(
             page=page,
             page_size=page_size,
-            collected_after=_collected_after(collected_after),
+            collected_after=query_instant(collected_after),
             wisepop_id=wisepop_id,
         ),
     )
@@ -190,13 +164,13 @@ def list_contacts(
 
 
 def create_hook(
-    api: Literal["api1", "api2"], target_url: str, event: str, wisepop_id: Optional[int]
+    hooks: HookApi, target_url: str, event: str, wisepop_id: Optional[int]
 ) -> Operation[Hook]:
     """``POST /apiN/hooks``: subscribe ``target_url`` to new records of ``event``."""
     target_url = _target_url(target_url)
-    allowed = API2_EVENTS if api == "api2" else ("email",)
-    if event not in allowed:
-        raise ValueError(f"event must be one of {', '.join(allowed)} on {api}, got {event!r}")
+    if event not in hooks.events:
+        allowed = ", ".join(hooks.events)
+        raise ValueError(f"event must be one of {allowed} on {hooks.name}, got {event!r}")
     wisepop_id = None if wisepop_id is None else _positive_int("wisepop_id", wisepop_id)
     body: dict[str, Any] = {"event": event, "target_url": target_url}
     if wisepop_id is not None:
@@ -206,13 +180,13 @@ def create_hook(
         hook_id = _int_member(response, "id")
         return Hook(id=hook_id, target_url=target_url, event=event, wisepop_id=wisepop_id)
 
-    return Operation("POST", f"/{api}/hooks", parse, json=body)
+    return Operation("POST", hooks.path, parse, json=body)
 
 
-def delete_hook(api: Literal["api1", "api2"], hook_id: int) -> Operation[None]:
+def delete_hook(hooks: HookApi, hook_id: int) -> Operation[None]:
     """``DELETE /apiN/hooks?hook_id=N``."""
     hook_id = _positive_int("hook_id", hook_id)
-    return Operation("DELETE", f"/{api}/hooks", _ignore_body, _query(hook_id=hook_id))
+    return Operation("DELETE", hooks.path, _ignore_body, _query(hook_id=hook_id))
 
 
 # --- pop-ups and data privacy ------------------------------------------------------------
@@ -221,7 +195,9 @@ def delete_hook(api: Literal["api1", "api2"], hook_id: int) -> Operation[None]:
 def list_popups() -> Operation[list[Popup]]:
     """``GET /api2/wisepops``: every pop-up with its metrics."""
     return Operation(
-        "GET", "/api2/wisepops", lambda response: popups_from_json(decode_json(response.content))
+        "GET",
+        "/api2/wisepops",
+        lambda response: list_from_json(Popup, decode_json(response.content)),
     )
 
 

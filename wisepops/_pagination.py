@@ -1,41 +1,27 @@
 """Walking a listing by ``collected_after`` (keyset), without I/O.
 
-WisePops advises paging with ``collected_after`` rather than ``page``, and its current
-documentation no longer lists ``page`` at all. The walk never depends on ``page``: each
-request asks for what was collected after the newest record already yielded, less one
-millisecond, and skips the records it has already yielded at that instant. So it is
-complete and exact whether the server treats ``collected_after`` as ``>`` or ``>=``,
-whether it honours ``page`` or ignores it, when many records share one millisecond
-across a page boundary, and when records are erased between two pages (nothing shifts,
-as it would with page numbers). Each page after the first repeats the records of the
-boundary instant, usually one.
-
-A page that holds nothing new (a whole page of records sharing one instant) is the only
-case where ``collected_after`` cannot move on. The walk then asks for the next page by
-number, with the same ``collected_after``; where the server ignores ``page`` too, the
-rest of that instant cannot be fetched at all, and the walk moves past it with a
-``RuntimeWarning`` rather than loop or stop.
+Each request asks for what was collected after the newest record yielded (less a
+millisecond) and skips what it already yielded at that instant, so the walk is exact
+whatever the server does with ``page``, with ``>`` or ``>=`` and with ties; see README.
 """
 
 from __future__ import annotations
 
+import enum
+import sys
 import warnings
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
 from typing import Callable, Optional
 
 import attrs
 
 from ._errors import APIResponseValidationError
-from ._operations import (
-    DateLike,
-    Operation,
-    as_instant,
-    format_collected_after,
-    list_contacts,
-    list_emails,
-)
-from ._records import Contact, Page, to_millisecond
+from ._operations import Operation, list_contacts, list_emails
+from ._wire.records import Contact, Page
+from ._wire.times import DateLike, as_instant, format_collected_after, to_millisecond
 
 ListPage = Callable[[Optional[datetime], Optional[int]], Operation[Page[Contact]]]
 """Builds the request for one page: ``(collected_after, page number or None)``."""
@@ -82,6 +68,21 @@ class Position:
             return None
 
 
+class Unstick(enum.Enum):
+    """The ways out of a full page that held nothing new, tried in this order."""
+
+    NOT_STUCK = enum.auto()
+    BY_NUMBER = enum.auto()  # the next page by number, same collected_after
+    AT_INSTANT = enum.auto()  # the server ignores page: ask for the instant itself
+    PAST_INSTANT = enum.auto()  # that gave it again, so the server reads >=: move past it
+
+    def next(self) -> Optional[Unstick]:
+        """The way to try after this one; ``None`` when none is left."""
+        ways = list(Unstick)
+        index = ways.index(self) + 1
+        return ways[index] if index < len(ways) else None
+
+
 class KeysetWalk:
     """Which page to fetch next, and which of its records to yield; see the module doc.
 
@@ -102,12 +103,15 @@ class KeysetWalk:
         if position is None:
             position = Position(cursor=None if since is None else as_instant(since))
         self.position = position
+        self._after: Optional[datetime] = None  # the collected_after of the current request
         self._page: Optional[int] = None  # a number only while stuck on one instant
-        self._stuck = 0  # how many ways out of a page with nothing new were tried
+        self._start = position.cursor  # the request's cursor, and what it already yielded
+        self._repeats: dict[str, int] = dict(position.seen)
+        self._unstick = Unstick.NOT_STUCK  # the last way out of a page with nothing new
         self._stuck_at: Optional[datetime] = None
         self._inclusive = False  # seen to send records at exactly collected_after
-        self._after: Optional[datetime] = None
         self._previous: Sequence[Contact] = ()
+        self._next: Optional[Operation[Page[Contact]]] = None
         self._ask(position.collected_after())
 
     def _ask(self, after: Optional[datetime]) -> None:
@@ -118,7 +122,7 @@ class KeysetWalk:
             after = to_millisecond(after)  # as sent
         self._after, self._page = after, None
         self._start, self._repeats = self.position.cursor, dict(self.position.seen)
-        self._next: Optional[Operation[Page[Contact]]] = self._list_page(after, None)
+        self._next = self._list_page(after, None)
 
     def next_operation(self) -> Optional[Operation[Page[Contact]]]:
         """The request for the next page, or ``None`` when the listing is exhausted."""
@@ -139,14 +143,14 @@ class KeysetWalk:
         elif not fresh and self._page is None and _later(ahead, self._after):
             self._ask(ahead)  # a >= server spent the page on the millisecond before
         elif not fresh:
-            self._unstick(page)
+            self._try_next_way_out(page)
         elif self._page is not None:  # stuck on one instant: carry on by number while it works
             self._page += 1
             self._next = self._list_page(self._after, self._page)
         else:
             cursor = self.position.cursor
             if self._stuck_at is not None and cursor is not None and cursor > self._stuck_at:
-                self._stuck, self._stuck_at = 0, None
+                self._unstick, self._stuck_at = Unstick.NOT_STUCK, None
             self._ask(ahead)
         return fresh
 
@@ -171,33 +175,45 @@ class KeysetWalk:
                     fresh.append(contact)
         return fresh
 
-    def _unstick(self, page: Page[Contact]) -> None:
+    def _try_next_way_out(self, page: Page[Contact]) -> None:
         """The next request after a full page that held nothing new: each way out in turn."""
-        self._stuck += 1
+        way = self._unstick.next()
         instant = self.position.cursor
-        if self._stuck == 1:  # the next page by number, same collected_after
-            self._stuck_at = instant
-            self._page = 2
-            self._next = self._list_page(self._after, self._page)
-        elif self._stuck == 2:  # the server ignores page: ask for the instant itself
-            warnings.warn(  # seen by default, unlike a log record: records are left out
-                f"a whole page of {page.page_size} records shares collected_at "
-                f"{_shown(instant)} and the server ignores `page`: any more records at that "
-                "instant cannot be fetched; moving past it",
-                RuntimeWarning,
-                stacklevel=4,  # the loop over iter()
-            )
-            self._ask(instant)
-        elif self._stuck == 3 and instant is not None:  # that gave it again: the server reads >=
-            try:
-                self._ask(instant + _MILLISECOND)
-            except OverflowError:  # nothing can come after the last millisecond of 9999
-                self._next = None
-        else:
+        if way is None or (way is Unstick.PAST_INSTANT and instant is None):
             raise APIResponseValidationError(
                 f"the server answers collected_after={_shown(self._after)} with records "
                 "already yielded, whatever is asked: stopping rather than looping"
             )
+        self._unstick = way
+        if way is Unstick.BY_NUMBER:
+            self._stuck_at = instant
+            self._page = 2
+            self._next = self._list_page(self._after, self._page)
+        elif way is Unstick.AT_INSTANT:
+            warn_at_caller(  # seen by default, unlike a log record: records are left out
+                f"a whole page of {page.page_size} records shares collected_at "
+                f"{_shown(instant)} and the server ignores `page`: any more records at that "
+                "instant cannot be fetched; moving past it",
+                RuntimeWarning,
+            )
+            self._ask(instant)
+        elif instant is not None:  # PAST_INSTANT: the server reads >=
+            try:
+                self._ask(instant + _MILLISECOND)
+            except OverflowError:  # nothing can come after the last millisecond of 9999
+                self._next = None
+
+
+_PACKAGE = str(Path(__file__).parent)
+
+
+def warn_at_caller(message: str, category: type[Warning]) -> None:
+    """Warn, pointing at the first line outside this package: the user's loop."""
+    frame: Optional[FrameType] = sys._getframe()
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def _later(at: Optional[datetime], than: Optional[datetime]) -> bool:

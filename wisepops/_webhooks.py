@@ -7,20 +7,13 @@ HMAC-SHA256 of the raw request body, keyed by the website's API key.
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Iterable, Sequence
 from hashlib import sha256
 from typing import Any, Optional, Union
 
 from ._errors import PayloadError, SignatureVerificationError
-from ._records import (
-    Contact,
-    RecordError,
-    contact_from_json,
-    contacts_from_json,
-    decode_json,
-    json_type,
-)
+from ._wire.decode import RecordError, decode_json, from_json, json_type, list_from_json
+from ._wire.records import Contact
 
 __all__ = ["SIGNATURE_HEADER", "parse_payload", "sign", "unwrap", "verify_signature"]
 
@@ -141,9 +134,9 @@ def parse_payload(body: Body) -> list[Contact]:
     value = _decode(body)
     try:
         if type(value) is list:
-            return contacts_from_json(value)
+            return list_from_json(Contact, value)
         if type(value) is dict:
-            return [contact_from_json(value, 0)]
+            return [from_json(Contact, value, 0)]
     except RecordError as exc:
         raise PayloadError(str(exc)) from None
     raise PayloadError(f"expected a JSON array of records or one record, got {json_type(value)}")
@@ -156,9 +149,7 @@ def _decode(body: Body) -> Any:
         raise PayloadError(f"the body is not valid UTF-8 (byte {exc.start})") from None
     try:
         return decode_json(text)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(f"the body is not valid JSON: {exc}") from None
-    except ValueError as exc:  # NaN, deep nesting, an integer with thousands of digits
+    except ValueError as exc:  # also NaN, deep nesting, an integer with thousands of digits
         raise PayloadError(f"the body is not valid JSON: {exc}") from None
 
 

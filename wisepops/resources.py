@@ -1,32 +1,27 @@
 """The resources behind the clients' attributes: ``client.emails``, ``client.v2.contacts``...
 
-``client.emails`` is an :class:`Emails`, ``client.v2.contacts`` a :class:`Contacts`, and
-so on; ``AsyncClient`` has the ``Async`` twin of each, with the same method names,
-awaited. You never construct them; import them to annotate your own code.
-
-Example::
-
-    from wisepops.resources import Contacts
-
-    def count(contacts: Contacts) -> int:
-        return sum(1 for _ in contacts.iter())
-
-    count(client.v2.contacts)
-
-Each method is one line over an operation of the shared core; the sync and async classes
-differ only in ``await``.
+You never construct them; import them to annotate your own code, as in
+``def count(contacts: wisepops.resources.Contacts) -> int``. Each method is one line over
+an operation of the shared core; the ``Async`` twins differ only in ``await``.
 """
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Iterator
-from typing import Literal, Optional, Protocol, TypeVar
+from typing import Optional, Protocol, TypeVar
 
 from . import _operations as ops
-from ._operations import DateLike, HookEvent, Operation
+from ._operations import (
+    API2_LIST_PAGE_SIZE,
+    API2_MAX_PAGE_SIZE,
+    HookApi,
+    HookEvent,
+    Operation,
+)
 from ._pagination import KeysetWalk, contact_walk, email_walk
-from ._records import Contact, Hook, Page, Popup
+from ._wire.records import Contact, Hook, Page, Popup
+from ._wire.times import DateLike
 
 __all__ = [
     "V2",
@@ -104,30 +99,30 @@ class Emails:
 
 
 class Hooks:
-    """api1's webhooks (event ``email`` only): ``client.hooks``."""
+    """Webhooks: ``client.hooks`` (api1, event ``email`` only) and ``client.v2.hooks``
+    (api2, for sign-up, phone and survey blocks)."""
 
-    def __init__(self, client: SyncRunner) -> None:
+    def __init__(self, client: SyncRunner, hooks: HookApi) -> None:
         self._client = client
+        self._hooks = hooks
 
     def create(
-        self,
-        target_url: str,
-        event: Literal["email"] = "email",
-        wisepop_id: Optional[int] = None,
+        self, target_url: str, event: HookEvent = "email", wisepop_id: Optional[int] = None
     ) -> Hook:
-        """Have WisePops POST new records to ``target_url``; optionally of one pop-up only.
+        """Have WisePops POST new records of ``event`` to ``target_url``; optionally of one
+        pop-up only.
 
         Never sent twice: a POST is retried only when the server cannot have acted on it.
 
         Example::
 
-            hook = client.hooks.create("https://example.com/wisepops/webhook")
+            hook = client.v2.hooks.create("https://example.com/hooks/phone", event="phone")
         """
-        return self._client._run(ops.create_hook("api1", target_url, event, wisepop_id))
+        return self._client._run(ops.create_hook(self._hooks, target_url, event, wisepop_id))
 
     def delete(self, hook_id: int) -> None:
-        """Delete a hook by its id. Example: ``client.hooks.delete(hook.id)``."""
-        self._client._run(ops.delete_hook("api1", hook_id))
+        """Delete a hook by its id. Example: ``client.v2.hooks.delete(hook.id)``."""
+        self._client._run(ops.delete_hook(self._hooks, hook_id))
 
 
 class Contacts:
@@ -140,7 +135,7 @@ class Contacts:
         self,
         collected_after: Optional[DateLike] = None,
         wisepop_id: Optional[int] = None,
-        page_size: int = 100,
+        page_size: int = API2_LIST_PAGE_SIZE,
         page: int = 1,
     ) -> Page[Contact]:
         """One page of contacts collected after ``collected_after``, oldest first, by number.
@@ -155,7 +150,7 @@ class Contacts:
         self,
         collected_after: Optional[DateLike] = None,
         wisepop_id: Optional[int] = None,
-        page_size: int = 1000,
+        page_size: int = API2_MAX_PAGE_SIZE,
     ) -> Iterator[Contact]:
         """Every matching contact once, oldest first, lazily; 1,000 a page saves quota.
 
@@ -165,28 +160,6 @@ class Contacts:
                 save(contact)
         """
         return self._client._iterate(contact_walk(collected_after, wisepop_id, page_size))
-
-
-class V2Hooks:
-    """api2's webhooks, for sign-up, phone and survey blocks: ``client.v2.hooks``."""
-
-    def __init__(self, client: SyncRunner) -> None:
-        self._client = client
-
-    def create(
-        self, target_url: str, event: HookEvent = "email", wisepop_id: Optional[int] = None
-    ) -> Hook:
-        """Have WisePops POST new records of ``event`` to ``target_url``.
-
-        Example::
-
-            hook = client.v2.hooks.create("https://example.com/hooks/phone", event="phone")
-        """
-        return self._client._run(ops.create_hook("api2", target_url, event, wisepop_id))
-
-    def delete(self, hook_id: int) -> None:
-        """Delete a hook by its id. Example: ``client.v2.hooks.delete(hook.id)``."""
-        self._client._run(ops.delete_hook("api2", hook_id))
 
 
 class Popups:
@@ -225,7 +198,7 @@ class V2:
 
     contacts: Contacts
     """Collected contacts, up to 1,000 a page."""
-    hooks: V2Hooks
+    hooks: Hooks
     """Webhooks for email, phone and survey blocks."""
     popups: Popups
     """Pop-ups with their metrics."""
@@ -234,7 +207,7 @@ class V2:
 
     def __init__(self, client: SyncRunner) -> None:
         self.contacts = Contacts(client)
-        self.hooks = V2Hooks(client)
+        self.hooks = Hooks(client, ops.API2_HOOKS)
         self.popups = Popups(client)
         self.data_privacy = DataPrivacy(client)
 
@@ -271,23 +244,22 @@ class AsyncEmails:
 
 
 class AsyncHooks:
-    """api1's webhooks: ``client.hooks`` on :class:`AsyncClient`."""
+    """Webhooks: ``client.hooks`` and ``client.v2.hooks`` on :class:`AsyncClient`."""
 
-    def __init__(self, client: AsyncRunner) -> None:
+    def __init__(self, client: AsyncRunner, hooks: HookApi) -> None:
         self._client = client
+        self._hooks = hooks
 
     async def create(
-        self,
-        target_url: str,
-        event: Literal["email"] = "email",
-        wisepop_id: Optional[int] = None,
+        self, target_url: str, event: HookEvent = "email", wisepop_id: Optional[int] = None
     ) -> Hook:
         """Like :meth:`Hooks.create`. Example: ``hook = await client.hooks.create(url)``."""
-        return await self._client._run(ops.create_hook("api1", target_url, event, wisepop_id))
+        operation = ops.create_hook(self._hooks, target_url, event, wisepop_id)
+        return await self._client._run(operation)
 
     async def delete(self, hook_id: int) -> None:
         """Like :meth:`Hooks.delete`. Example: ``await client.hooks.delete(hook.id)``."""
-        await self._client._run(ops.delete_hook("api1", hook_id))
+        await self._client._run(ops.delete_hook(self._hooks, hook_id))
 
 
 class AsyncContacts:
@@ -300,7 +272,7 @@ class AsyncContacts:
         self,
         collected_after: Optional[DateLike] = None,
         wisepop_id: Optional[int] = None,
-        page_size: int = 100,
+        page_size: int = API2_LIST_PAGE_SIZE,
         page: int = 1,
     ) -> Page[Contact]:
         """Like :meth:`Contacts.list`. Example: ``await client.v2.contacts.list()``."""
@@ -311,7 +283,7 @@ class AsyncContacts:
         self,
         collected_after: Optional[DateLike] = None,
         wisepop_id: Optional[int] = None,
-        page_size: int = 1000,
+        page_size: int = API2_MAX_PAGE_SIZE,
     ) -> AsyncIterator[Contact]:
         """Like :meth:`Contacts.iter`, as an async iterator.
 
@@ -321,23 +293,6 @@ class AsyncContacts:
                 await save(contact)
         """
         return self._client._iterate(contact_walk(collected_after, wisepop_id, page_size))
-
-
-class AsyncV2Hooks:
-    """api2's webhooks: ``client.v2.hooks`` on :class:`AsyncClient`."""
-
-    def __init__(self, client: AsyncRunner) -> None:
-        self._client = client
-
-    async def create(
-        self, target_url: str, event: HookEvent = "email", wisepop_id: Optional[int] = None
-    ) -> Hook:
-        """Like :meth:`V2Hooks.create`. Example: ``await client.v2.hooks.create(url)``."""
-        return await self._client._run(ops.create_hook("api2", target_url, event, wisepop_id))
-
-    async def delete(self, hook_id: int) -> None:
-        """Like :meth:`V2Hooks.delete`. Example: ``await client.v2.hooks.delete(hook.id)``."""
-        await self._client._run(ops.delete_hook("api2", hook_id))
 
 
 class AsyncPopups:
@@ -374,7 +329,7 @@ class AsyncV2:
 
     contacts: AsyncContacts
     """Collected contacts, up to 1,000 a page."""
-    hooks: AsyncV2Hooks
+    hooks: AsyncHooks
     """Webhooks for email, phone and survey blocks."""
     popups: AsyncPopups
     """Pop-ups with their metrics."""
@@ -383,6 +338,12 @@ class AsyncV2:
 
     def __init__(self, client: AsyncRunner) -> None:
         self.contacts = AsyncContacts(client)
-        self.hooks = AsyncV2Hooks(client)
+        self.hooks = AsyncHooks(client, ops.API2_HOOKS)
         self.popups = AsyncPopups(client)
         self.data_privacy = AsyncDataPrivacy(client)
+
+
+V2Hooks = Hooks
+"""``client.v2.hooks``: the same class as ``client.hooks``, for api2."""
+AsyncV2Hooks = AsyncHooks
+"""``client.v2.hooks`` on :class:`AsyncClient`."""

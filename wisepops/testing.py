@@ -1,19 +1,7 @@
 """A fake WisePops for testing your integration, with no network and no API key.
 
-``FakeWisepops`` serves every endpoint the clients use from memory, signs webhook
-deliveries exactly as WisePops does, and fails on request::
-
-    from wisepops.testing import FakeWisepops
-
-    def test_my_sync_job():
-        fake = FakeWisepops()
-        fake.collect(email="jane@example.com", wisepop_id=1, fields={"City": "Paris"})
-        with fake.client() as client:
-            assert [c.email for c in client.emails.iter()] == ["jane@example.com"]
-
-Clients from :meth:`FakeWisepops.client` and :meth:`FakeWisepops.async_client` talk to it
-in-process; :meth:`FakeWisepops.serve` puts it on a loopback port for tools that run in
-another process.
+``FakeWisepops`` serves every endpoint the clients use from memory, in-process or on a
+loopback port, signs webhook deliveries as WisePops does, and fails on request.
 """
 
 from __future__ import annotations
@@ -29,22 +17,12 @@ import attrs
 import httpx
 
 from ._client import AsyncClient, Client
-from ._fake_api import (
-    Disconnect,
-    Fault,
-    Hang,
-    PopupStats,
-    State,
-    StoredHook,
-    Truncate,
-    api1_record,
-    api2_record,
-    handle,
-    php_json,
-)
-from ._loopback import LoopbackServer
-from ._records import Contact, Hook, Popup, as_utc, to_millisecond
+from ._fake_api import Fault, PopupStats, State, StoredHook, handle
+from ._loopback import Disconnect, Hang, LoopbackServer, Truncate
 from ._webhooks import SIGNATURE_HEADER, sign
+from ._wire.encode import wire_body
+from ._wire.records import Contact, Hook, Popup
+from ._wire.times import as_utc, to_millisecond
 
 __all__ = ["Delivery", "DeliveryResult", "FakeWisepops"]
 
@@ -181,15 +159,7 @@ class FakeWisepops:
             )
             self._state.popups[popup_id] = stats
             emails = sum(1 for c in self._state.contacts if c.wisepop_id == popup_id and c.email)
-        return Popup(
-            id=popup_id,
-            label=label,
-            created_at=stats.created_at,
-            activated=activated,
-            display_count=display_count,
-            click_count=click_count,
-            email_count=emails,
-        )
+        return stats.popup(emails)
 
     def collect(
         self,
@@ -250,8 +220,7 @@ class FakeWisepops:
         return max(now, newest + timedelta(milliseconds=1)) if newest else now
 
     def _delivery(self, hook: StoredHook, contact: Contact) -> Delivery:
-        record = api2_record(contact) if hook.api == "api2" else api1_record(contact)
-        body = php_json([record])
+        body = wire_body([contact], hook.api)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "WisePops-Webhooks (wisepops.testing)",

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from .._client import Client
-from .._config import API_KEY_ENV
+from .._config import API_KEY_ENV, resolve_api_key
 
 
 class CommandError(Exception):
@@ -15,8 +14,8 @@ class CommandError(Exception):
 
 
 def api_key(args: argparse.Namespace) -> str:
-    key: str = args.api_key or os.environ.get(API_KEY_ENV, "")
-    if not key:
+    key = resolve_api_key(args.api_key)
+    if key is None:
         raise CommandError(f"no API key: pass --api-key or set ${API_KEY_ENV}")
     return key
 

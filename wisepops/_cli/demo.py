@@ -11,7 +11,7 @@ import httpx
 
 from .._client import Client
 from .._loopback import LoopbackServer
-from .._records import Contact
+from .._wire.records import Contact
 from ..testing import FakeWisepops
 from .webhook import describe, receiver
 

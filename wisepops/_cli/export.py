@@ -1,14 +1,8 @@
 """``wisepops emails export``: every record to JSONL or CSV, resumable, in constant memory.
 
-With ``--checkpoint``, progress is saved after every page: the records written so far
-(the byte length of the JSONL) and the keyset position of the walk (the newest
-``collected_at`` written and the keys of the records that share it). A later run
-truncates the output to that length and walks on from that position, so an interrupted
-export loses nothing and repeats nothing, and a run with nothing new costs one call of
-the quota. Run it again later and it appends what was collected in between.
-
-CSV needs every form field's name for its header, so CSV exports write JSONL to a spool
-file first and turn it into CSV once the listing is exhausted.
+``--checkpoint`` saves, after every page, the bytes written and the walk's position; a
+rerun cuts the output back to that length and walks on. CSV needs every field's name
+for its header, so it is written from a JSONL spool once the listing is exhausted.
 """
 
 from __future__ import annotations
@@ -30,11 +24,15 @@ import attrs
 import httpx
 
 from .._client import Client
+from .._operations import API1_PAGE_SIZE, API2_MAX_PAGE_SIZE
 from .._pagination import Position, contact_walk, email_walk
-from .._records import format_datetime, holds_surrogates, parse_datetime
+from .._wire.encode import holds_surrogates
+from .._wire.records import Contact
+from .._wire.schema import schema_of
+from .._wire.times import format_datetime, parse_datetime
 from ._common import CommandError, api_key
 
-CSV_COLUMNS = ("collected_at", "wisepop_id", "email", "ip", "country_code", "form_session")
+CSV_COLUMNS = schema_of(Contact).columns
 CHECKPOINT_VERSION = 2
 
 
@@ -92,7 +90,6 @@ class Checkpoint:
 
     query: dict[str, Any]
     written_bytes: int = 0
-    records: int = 0
     position: Position = attrs.Factory(Position)
 
     @classmethod
@@ -107,7 +104,6 @@ class Checkpoint:
                 checkpoint = cls(
                     query=saved["query"],
                     written_bytes=int(saved["written_bytes"]),
-                    records=int(saved["records"]),
                     position=Position(
                         cursor=None if cursor is None else parse_datetime(cursor),
                         seen={str(k): int(n) for k, n in saved["seen"].items()},
@@ -133,7 +129,6 @@ class Checkpoint:
             "version": CHECKPOINT_VERSION,
             "query": self.query,
             "written_bytes": self.written_bytes,
-            "records": self.records,
             "cursor": None if cursor is None else format_datetime(cursor),
             "seen": dict(self.position.seen),
         }
@@ -254,10 +249,10 @@ def export(
     position = checkpoint.position
     start = Position(position.cursor, dict(position.seen)) if position.cursor else None
     if args.api == "v2":
-        page_size = 1000
+        page_size = API2_MAX_PAGE_SIZE
         walk = contact_walk(args.since, args.wisepop_id, page_size, position=start)
     else:
-        page_size = 100
+        page_size = API1_PAGE_SIZE
         walk = email_walk(args.since, args.wisepop_id, position=start)
     written = 0
     try:
@@ -267,7 +262,6 @@ def export(
             progress.record()
             if resumable:
                 position.advance((contact,))
-                checkpoint.records += 1
                 checkpoint.written_bytes = out.tell()
                 if written % page_size == 0:
                     _save(out, checkpoint, args.checkpoint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .._operations import API2_HOOKS
 from ._common import client
 
 
@@ -19,7 +20,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     create.add_argument(
         "--event",
-        choices=["email", "phone", "survey"],
+        choices=API2_HOOKS.events,
         default="email",
         help="the form block to forward (v1: email only)",
     )

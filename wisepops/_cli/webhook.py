@@ -13,10 +13,11 @@ from typing import Any, Callable
 import httpx
 
 from .._errors import PayloadError, SignatureVerificationError
-from .._fake_api import api1_record, api2_record, php_json
 from .._loopback import Handler, LoopbackServer
-from .._records import Contact, format_datetime
 from .._webhooks import SIGNATURE_HEADER, sign, unwrap, verify_signature
+from .._wire.encode import wire_body
+from .._wire.records import Contact
+from .._wire.times import format_datetime
 from ._common import CommandError, api_key
 
 
@@ -74,7 +75,7 @@ def sample_body(api: str) -> bytes:
         country_code="US",
         fields={"Gender": "female", "City": "New York"},
     )
-    return php_json([api2_record(contact) if api == "v2" else api1_record(contact)])
+    return wire_body([contact], "api2" if api == "v2" else "api1")
 
 
 def _send(args: argparse.Namespace) -> int:
