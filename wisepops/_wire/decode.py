@@ -1,12 +1,7 @@
-"""Records in: JSON text to values, and values to records, strict only where data would rot.
+"""Records in: strict where a wrong value would corrupt data, lenient everywhere else.
 
-Strict fields (``collected_at``, ``wisepop_id``, an ``id``) raise :class:`RecordError`
-naming the record and the key. Every other field is lenient, so that tomorrow's server
-never aborts today's export: a key the SDK does not model is kept in ``extra``, and a
-value of an unexpected type is coerced when that loses nothing, else kept in ``extra``.
-
-:func:`list_from_json` runs a parser generated from the declaration for records of the
-usual shape, and the careful :func:`from_json` for any other.
+A key the SDK does not model, or a value it cannot read without loss, is kept in
+``extra``; :func:`list_from_json` takes a generated fast path for the usual shape.
 """
 
 from __future__ import annotations
