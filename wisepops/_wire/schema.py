@@ -8,7 +8,6 @@ encoders and the CSV columns all read :func:`schema_of`: a new field is one line
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from typing import Any, Callable, Optional, TypeVar, Union
 
 import attrs
@@ -156,11 +155,3 @@ def schema_of(cls: type) -> Schema:
     """The declaration of a record class."""
     return _SCHEMAS[cls]
 
-
-def declared(value: object) -> Mapping[str, Any]:
-    """A record's declared values by field name (``extra`` included when it has one)."""
-    schema = schema_of(type(value))
-    values = {field.name: getattr(value, field.name) for field in schema.fields}
-    if schema.has_extra:
-        values["extra"] = getattr(value, "extra")  # noqa: B009 - not every record has it
-    return values
