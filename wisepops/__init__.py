@@ -32,6 +32,7 @@ from ._errors import (
     WisepopsError,
 )
 from ._logs import configure as _configure_logging
+from ._pagination import Cursor
 from ._version import __version__
 from ._webhooks import SIGNATURE_HEADER, parse_payload, sign, unwrap, verify_signature
 from ._wire.records import Contact, Hook, Page, Popup
@@ -48,6 +49,7 @@ __all__ = [
     "BadRequestError",
     "Client",
     "Contact",
+    "Cursor",
     "Hook",
     "InternalServerError",
     "NotFoundError",

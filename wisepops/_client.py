@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union
 
@@ -20,9 +20,7 @@ from ._config import (
 )
 from ._core import Command, RequestSpec, exchange
 from ._operations import Operation
-from ._pagination import KeysetWalk
 from ._retry import Outcome
-from ._wire.records import Contact
 from .resources import V2, AsyncEmails, AsyncHooks, AsyncV2, Emails, Hooks
 
 if TYPE_CHECKING:  # httpx2 is optional: without it, these annotations are Any to mypy
@@ -251,10 +249,6 @@ class Client(_BaseClient[httpx.Client]):
         except httpx.RequestError as exc:
             return exc
 
-    def _iterate(self, walk: KeysetWalk) -> Iterator[Contact]:
-        while (operation := walk.next_operation()) is not None:
-            yield from walk.accept(self._run(operation))
-
 
 class AsyncClient(_BaseClient[httpx.AsyncClient]):
     """The asynchronous client: :class:`Client`'s names, awaited.
@@ -343,8 +337,3 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
             return await self._http.send(command.build(self._http), auth=None)
         except httpx.RequestError as exc:
             return exc
-
-    async def _iterate(self, walk: KeysetWalk) -> AsyncIterator[Contact]:
-        while (operation := walk.next_operation()) is not None:
-            for item in walk.accept(await self._run(operation)):
-                yield item

@@ -8,7 +8,6 @@ an operation of the shared core; the ``Async`` twins differ only in ``await``.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator
 from typing import Optional, Protocol, TypeVar
 
 from . import _operations as ops
@@ -19,7 +18,7 @@ from ._operations import (
     HookEvent,
     Operation,
 )
-from ._pagination import KeysetWalk, contact_walk, email_walk
+from ._pagination import AsyncWalk, Cursor, Walk, contact_walk, email_walk
 from ._wire.records import Contact, Hook, Page, Popup
 from ._wire.times import DateLike
 
@@ -32,12 +31,14 @@ __all__ = [
     "AsyncPopups",
     "AsyncV2",
     "AsyncV2Hooks",
+    "AsyncWalk",
     "Contacts",
     "DataPrivacy",
     "Emails",
     "Hooks",
     "Popups",
     "V2Hooks",
+    "Walk",
 ]
 
 T = TypeVar("T")
@@ -45,12 +46,10 @@ T = TypeVar("T")
 
 class SyncRunner(Protocol):
     def _run(self, operation: Operation[T]) -> T: ...
-    def _iterate(self, walk: KeysetWalk) -> Iterator[Contact]: ...
 
 
 class AsyncRunner(Protocol):
     async def _run(self, operation: Operation[T]) -> T: ...
-    def _iterate(self, walk: KeysetWalk) -> AsyncIterator[Contact]: ...
 
 
 # --- sync --------------------------------------------------------------------------------
@@ -81,8 +80,11 @@ class Emails:
         return self._client._run(ops.list_emails(collected_after, wisepop_id, page))
 
     def iter(
-        self, collected_after: Optional[DateLike] = None, wisepop_id: Optional[int] = None
-    ) -> Iterator[Contact]:
+        self,
+        collected_after: Optional[DateLike] = None,
+        wisepop_id: Optional[int] = None,
+        cursor: Optional[Cursor] = None,
+    ) -> Walk:
         """Every matching record once, oldest first, fetched lazily one page at a time.
 
         It walks by ``collected_after``, so it is exact whether the server honours ``page``
@@ -95,7 +97,7 @@ class Emails:
             for contact in client.emails.iter(wisepop_id=12345):
                 save(contact)
         """
-        return self._client._iterate(email_walk(collected_after, wisepop_id))
+        return Walk(self._client._run, email_walk(collected_after, wisepop_id, cursor))
 
 
 class Hooks:
@@ -151,7 +153,8 @@ class Contacts:
         collected_after: Optional[DateLike] = None,
         wisepop_id: Optional[int] = None,
         page_size: int = API2_MAX_PAGE_SIZE,
-    ) -> Iterator[Contact]:
+        cursor: Optional[Cursor] = None,
+    ) -> Walk:
         """Every matching contact once, oldest first, lazily; 1,000 a page saves quota.
 
         Example::
@@ -159,7 +162,7 @@ class Contacts:
             for contact in client.v2.contacts.iter(collected_after="2024-01-01T00:00:00Z"):
                 save(contact)
         """
-        return self._client._iterate(contact_walk(collected_after, wisepop_id, page_size))
+        return Walk(self._client._run, contact_walk(collected_after, wisepop_id, page_size, cursor))
 
 
 class Popups:
@@ -231,8 +234,11 @@ class AsyncEmails:
         return await self._client._run(ops.list_emails(collected_after, wisepop_id, page))
 
     def iter(
-        self, collected_after: Optional[DateLike] = None, wisepop_id: Optional[int] = None
-    ) -> AsyncIterator[Contact]:
+        self,
+        collected_after: Optional[DateLike] = None,
+        wisepop_id: Optional[int] = None,
+        cursor: Optional[Cursor] = None,
+    ) -> AsyncWalk:
         """Like :meth:`Emails.iter`, as an async iterator.
 
         Example::
@@ -240,7 +246,7 @@ class AsyncEmails:
             async for contact in client.emails.iter():
                 await save(contact)
         """
-        return self._client._iterate(email_walk(collected_after, wisepop_id))
+        return AsyncWalk(self._client._run, email_walk(collected_after, wisepop_id, cursor))
 
 
 class AsyncHooks:
@@ -284,7 +290,8 @@ class AsyncContacts:
         collected_after: Optional[DateLike] = None,
         wisepop_id: Optional[int] = None,
         page_size: int = API2_MAX_PAGE_SIZE,
-    ) -> AsyncIterator[Contact]:
+        cursor: Optional[Cursor] = None,
+    ) -> AsyncWalk:
         """Like :meth:`Contacts.iter`, as an async iterator.
 
         Example::
@@ -292,7 +299,9 @@ class AsyncContacts:
             async for contact in client.v2.contacts.iter():
                 await save(contact)
         """
-        return self._client._iterate(contact_walk(collected_after, wisepop_id, page_size))
+        return AsyncWalk(
+            self._client._run, contact_walk(collected_after, wisepop_id, page_size, cursor)
+        )
 
 
 class AsyncPopups:

@@ -14,9 +14,7 @@ import json
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Optional
 
@@ -25,12 +23,12 @@ import httpx
 
 from .._client import Client
 from .._operations import API1_PAGE_SIZE, API2_MAX_PAGE_SIZE
-from .._pagination import Position, contact_walk, email_walk
+from .._pagination import Cursor, Walk
 from .._wire.encode import holds_surrogates
 from .._wire.records import Contact
 from .._wire.schema import schema_of
 from .._wire.times import format_datetime, parse_datetime
-from ._common import CommandError, api_key
+from ._common import CommandError, Progress, api_key, iso_datetime
 
 CSV_COLUMNS = schema_of(Contact).columns
 CHECKPOINT_VERSION = 2
@@ -53,7 +51,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     export.add_argument(
         "--since",
-        type=_iso_datetime,
+        type=iso_datetime,
         metavar="ISO",
         help="only records collected after this ISO 8601 time",
     )
@@ -77,20 +75,13 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     export.set_defaults(run=run)
 
 
-def _iso_datetime(text: str) -> datetime:
-    try:
-        return parse_datetime(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-
-
 @attrs.define
 class Checkpoint:
     """How far an export got; saved atomically after every page."""
 
     query: dict[str, Any]
     written_bytes: int = 0
-    position: Position = attrs.Factory(Position)
+    cursor: Cursor = attrs.Factory(Cursor)
 
     @classmethod
     def load(cls, path: Path, query: dict[str, Any]) -> Checkpoint:
@@ -104,9 +95,9 @@ class Checkpoint:
                 checkpoint = cls(
                     query=saved["query"],
                     written_bytes=int(saved["written_bytes"]),
-                    position=Position(
-                        cursor=None if cursor is None else parse_datetime(cursor),
-                        seen={str(k): int(n) for k, n in saved["seen"].items()},
+                    cursor=Cursor(
+                        None if cursor is None else parse_datetime(cursor),
+                        {str(k): int(n) for k, n in saved["seen"].items()},
                     ),
                 )
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -124,13 +115,13 @@ class Checkpoint:
         return checkpoint
 
     def save(self, path: Path) -> None:
-        cursor = self.position.cursor
+        cursor = self.cursor.collected_at
         state = {
             "version": CHECKPOINT_VERSION,
             "query": self.query,
             "written_bytes": self.written_bytes,
             "cursor": None if cursor is None else format_datetime(cursor),
-            "seen": dict(self.position.seen),
+            "seen": dict(self.cursor.seen),
         }
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(fd, "w", encoding="utf-8") as file:
@@ -244,38 +235,36 @@ def export(
     if resumable:  # drop what was written after the last saved point
         out.seek(checkpoint.written_bytes)
         out.truncate()
-    # The walk starts where the checkpoint says; the checkpoint's own position moves
-    # only past what is written, so a save mid-page is exact too.
-    position = checkpoint.position
-    start = Position(position.cursor, dict(position.seen)) if position.cursor else None
+    walk: Walk
     if args.api == "v2":
         page_size = API2_MAX_PAGE_SIZE
-        walk = contact_walk(args.since, args.wisepop_id, page_size, position=start)
+        walk = client.v2.contacts.iter(
+            args.since, args.wisepop_id, page_size=page_size, cursor=checkpoint.cursor
+        )
     else:
         page_size = API1_PAGE_SIZE
-        walk = email_walk(args.since, args.wisepop_id, position=start)
+        walk = client.emails.iter(args.since, args.wisepop_id, cursor=checkpoint.cursor)
     written = 0
     try:
-        for contact in client._iterate(walk):
+        for contact in walk:
             out.write((contact.to_json() + "\n").encode("utf-8"))
             written += 1
             progress.record()
-            if resumable:
-                position.advance((contact,))
-                checkpoint.written_bytes = out.tell()
-                if written % page_size == 0:
-                    _save(out, checkpoint, args.checkpoint)
+            if resumable and written % page_size == 0:
+                _save(out, checkpoint, walk, args.checkpoint)
     finally:
         if resumable:  # also on an error or Ctrl-C: what is written is safe to resume from
-            _save(out, checkpoint, args.checkpoint)
+            _save(out, checkpoint, walk, args.checkpoint)
         else:
             out.flush()
     return written
 
 
-def _save(out: IO[bytes], checkpoint: Checkpoint, path: Path) -> None:
+def _save(out: IO[bytes], checkpoint: Checkpoint, walk: Walk, path: Path) -> None:
+    """Save how far the export got: the walk's cursor is past the last record written."""
     out.flush()
     os.fsync(out.fileno())
+    checkpoint.written_bytes, checkpoint.cursor = out.tell(), walk.cursor
     checkpoint.save(path)
 
 
@@ -315,39 +304,3 @@ def _cell(value: Any) -> str:
     if holds_surrogates(text):  # not writable as UTF-8: escape it
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
-
-
-class Progress:
-    """Records, pages and rate on one refreshed stderr line, when stderr is a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.records = 0
-        self.pages = 0
-        self._started = time.monotonic()
-        self._shown = 0.0
-
-    def on_response(self, response: httpx.Response) -> None:
-        if response.is_success:
-            self.pages += 1
-
-    def record(self) -> None:
-        self.records += 1
-        now = time.monotonic()
-        if self.enabled and now - self._shown >= 0.2:
-            self._shown = now
-            self._show(now)
-
-    def _show(self, now: float) -> None:
-        rate = self.records / max(now - self._started, 1e-9)
-        print(
-            f"\r{self.records:,} records · {self.pages:,} pages · {rate:,.0f} records/s",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    def finish(self) -> None:
-        if self.enabled and self.records:
-            self._show(time.monotonic())
-            print(file=sys.stderr)
