@@ -10,6 +10,8 @@ import pytest
 import wisepops._client
 from wisepops.testing import FakeWisepops
 
+from .databases import database_url, postgres  # noqa: F401 - fixtures, for every module
+
 API_KEY = "0123456789abcdef0123456789abcdef"
 BASE_URL = "https://app.wisepops.com"
 
@@ -51,7 +53,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 @pytest.fixture(autouse=True)
 def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own key, base URL or proxy must not leak into the tests."""
-    for name in ("WISEPOPS_API_KEY", "WISEPOPS_BASE_URL"):
+    for name in ("WISEPOPS_API_KEY", "WISEPOPS_BASE_URL", "WISEPOPS_DB"):
         monkeypatch.delenv(name, raising=False)
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):  # the tests use loopback only
         monkeypatch.delenv(name, raising=False)

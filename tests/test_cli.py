@@ -21,7 +21,7 @@ import pytest
 
 import wisepops
 from wisepops._cli import main
-from wisepops._cli.export import Progress
+from wisepops._cli._common import Progress
 from wisepops._loopback import LoopbackServer
 from wisepops.testing import FakeWisepops
 

@@ -1,4 +1,4 @@
-"""The ``wisepops`` command: export leads, manage hooks, try webhooks, run a demo.
+"""The ``wisepops`` command: export or sync leads, manage hooks, try webhooks, run a demo.
 
 Imported only by the console script and ``python -m wisepops``, never by ``import
 wisepops``. Every failure ends as one line on stderr and a non-zero exit status.
@@ -16,7 +16,7 @@ from typing import Callable, NoReturn, Optional
 from .._config import API_KEY_ENV, BASE_URL_ENV
 from .._errors import APIConnectionError, AuthenticationError, RateLimitError, WisepopsError
 from .._version import __version__
-from . import demo, export, hooks, webhook
+from . import demo, export, hooks, sync, webhook
 from ._common import CommandError
 
 __all__ = ["main"]
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     export.register(commands, common)
+    sync.register(commands, common)
     hooks.register(commands, common)
     webhook.register(commands, common)
     demo.register(commands)

@@ -1,0 +1,280 @@
+"""wisepops.db.LeadStore: every lead once, from webhooks and from the API, on SQLite and on
+a real PostgreSQL (every test taking ``database_url`` runs on both)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import sqlalchemy as sa
+
+import wisepops
+from wisepops.db import LEADS_TABLE, Api, LeadStore, StoreError
+from wisepops.testing import FakeWisepops
+
+from .conftest import API_KEY
+
+T0 = datetime(2024, 5, 2, 10, 11, 12, 345000, tzinfo=timezone.utc)
+
+
+def contact(n: int, **values: Any) -> wisepops.Contact:
+    values.setdefault("email", f"user{n}@example.com")
+    return wisepops.Contact(collected_at=T0 + timedelta(seconds=n), wisepop_id=12345, **values)
+
+
+def stored(store: LeadStore) -> list[wisepops.Contact]:
+    """The rows, read back as the contacts they came from, oldest first."""
+    names = [f.name for f in fields()]
+    with store.engine.connect() as connection:
+        rows = connection.execute(sa.select(store.leads).order_by("collected_at")).mappings()
+        return [
+            wisepops.Contact(**{name: row[name] for name in names}, extra=row["extra"])
+            for row in rows
+        ]
+
+
+def fields() -> list[attrs.Attribute[Any]]:
+    return [f for f in attrs.fields(wisepops.Contact) if f.name != "extra"]
+
+
+def column(store: LeadStore, name: str) -> list[Any]:
+    with store.engine.connect() as connection:
+        return list(connection.scalars(sa.select(store.leads.c[name]).order_by("collected_at")))
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[LeadStore]:
+    store = LeadStore(database_url)
+    store.create()
+    yield store
+    store.engine.dispose()
+
+
+def test_add_stores_each_contact_once_and_says_how_many_were_new(store: LeadStore) -> None:
+    delivery = [contact(0), contact(1)]
+    assert store.add(delivery) == 2
+    assert store.add(delivery) == 0  # WisePops delivered it again
+    assert store.add([contact(1), contact(2), contact(2)]) == 1
+    assert [c.email for c in stored(store)] == [f"user{n}@example.com" for n in range(3)]
+    assert column(store, "source") == ["webhook"] * 3
+
+
+def test_rows_read_back_equal_the_records_non_ascii_included(store: LeadStore) -> None:
+    contacts = [
+        contact(0, ip="203.0.113.7", country_code="CH", fields={"City": "Zürich", "Name": "Zoë"}),
+        contact(1, email="相田@例え.jp", fields={"Städte": ["東京", "🙂"], "n": 3, "ok": True}),
+        contact(2, email=None, form_session="s-1", fields={"phone": "+33 6 12 34 56 78"}),
+        contact(3, extra={"tomorrow": {"nested": [1, 2.5, None]}}),
+    ]
+    store.add(contacts)
+    assert stored(store) == contacts
+    assert all(c.collected_at.tzinfo is timezone.utc for c in stored(store))
+
+
+def test_a_text_no_database_holds_goes_to_extra_and_nothing_is_lost(store: LeadStore) -> None:
+    hostile = contact(0, email="a\x00b", ip="\ud800", fields={"x": "\x00\udc00"})
+    assert store.add([hostile]) == 1
+    [row] = stored(store)
+    assert (row.email, row.ip) == (None, None)
+    assert row.extra == {"email": "a\x00b", "ip": "\ud800"}
+    assert row.fields == {"x": "\x00\udc00"}
+    assert store.add([hostile]) == 0  # still the same lead
+
+
+def test_collected_at_is_a_timestamp_in_utc(store: LeadStore, database_url: str) -> None:
+    store.add([contact(0)])
+    with store.engine.connect() as connection:
+        if database_url.startswith("postgresql"):
+            kind = connection.scalar(
+                sa.text(
+                    "SELECT data_type FROM information_schema.columns "
+                    "WHERE table_name = :t AND column_name = 'collected_at'"
+                ),
+                {"t": LEADS_TABLE},
+            )
+            assert kind == "timestamp with time zone"
+            connection.exec_driver_sql("SET TIME ZONE 'Asia/Tokyo'")
+        raw = connection.exec_driver_sql("SELECT collected_at FROM wisepops_leads").scalar()
+    if isinstance(raw, str):  # SQLite: the UTC wall time, sortable as text
+        assert raw == "2024-05-02 10:11:12.345000"
+    else:
+        assert raw == T0
+    assert column(store, "collected_at") == [T0]
+
+
+def test_the_columns_are_the_records_declaration(store: LeadStore) -> None:
+    names = [c["name"] for c in sa.inspect(store.engine).get_columns(LEADS_TABLE)]
+    assert names == [
+        "dedupe_key",
+        *(f.name for f in fields()),
+        "extra",
+        "source",
+        "stored_at",
+    ]
+
+
+def test_create_twice_changes_nothing(store: LeadStore) -> None:
+    store.add([contact(0)])
+    store.create()
+    assert store.add([contact(0)]) == 0
+
+
+def test_writing_before_create_says_to_call_it(database_url: str) -> None:
+    store = LeadStore(database_url)
+    with pytest.raises(StoreError, match=r"no table wisepops_leads: call LeadStore.create\(\)"):
+        store.add([contact(0)])
+    store.engine.dispose()
+
+
+def test_a_table_of_another_layout_is_refused_with_the_difference(database_url: str) -> None:
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"CREATE TABLE {LEADS_TABLE} (dedupe_key VARCHAR(32) PRIMARY KEY, "
+            "collected_at VARCHAR(40), email TEXT, owner TEXT NOT NULL)"
+        )
+    store = LeadStore(engine)
+    with pytest.raises(StoreError) as caught:
+        store.create()
+    message = str(caught.value)
+    assert "wisepops_leads" in message
+    assert "collected_at is VARCHAR(40), not DATETIME" in message
+    assert "no column wisepop_id" in message
+    assert "a column owner that must be filled" in message
+    with pytest.raises(StoreError):
+        store.add([contact(0)])
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM wisepops_leads").scalar() == 0
+    engine.dispose()
+
+
+def test_a_column_of_your_own_that_may_stay_empty_is_fine(database_url: str) -> None:
+    store = LeadStore(database_url)
+    store.create()
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(f"ALTER TABLE {LEADS_TABLE} ADD COLUMN crm_id TEXT")
+    fresh = LeadStore(store.engine)
+    assert fresh.add([contact(0)]) == 1
+    store.engine.dispose()
+
+
+def test_eight_threads_adding_overlapping_deliveries_store_each_once(store: LeadStore) -> None:
+    contacts = [contact(n) for n in range(200)]
+    errors: list[BaseException] = []
+    new: list[int] = []
+
+    def deliver(worker: int) -> None:
+        try:
+            for start in range(0, 200, 20):  # every worker sends every record, in batches
+                batch = contacts[(start + worker * 20) % 200 :][:20]
+                new.append(store.add(batch))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(new) == 200
+    assert stored(store) == contacts
+
+
+@pytest.mark.parametrize("hook_api", ["api1", "api2"])
+def test_a_webhook_and_a_sync_of_the_same_lead_leave_one_row(
+    store: LeadStore, hook_api: str
+) -> None:
+    fake = FakeWisepops(API_KEY)
+    with fake.client() as client:
+        hooks = client.hooks if hook_api == "api1" else client.v2.hooks
+        hooks.create("https://receiver.example/hook")
+        for n in range(5):
+            fake.collect(email=f"user{n}@example.com", collected_at=T0 + timedelta(seconds=n))
+        for delivery in fake.deliveries[1::2]:  # the receiver got two of the five
+            signature = delivery.headers[wisepops.SIGNATURE_HEADER]
+            assert store.add(wisepops.unwrap(delivery.body, signature, API_KEY)) == 1
+        result = store.sync(client)
+    assert (result.new, result.seen, result.calls) == (3, 5, 1)
+    assert [c.dedupe_key for c in stored(store)] == [c.dedupe_key for c in fake.contacts]
+    assert column(store, "source") == ["api2", "webhook", "api2", "webhook", "api2"]
+
+
+@pytest.mark.parametrize("api", ["v1", "v2"])
+def test_a_sync_resumes_where_the_last_one_stopped(store: LeadStore, api: Api) -> None:
+    fake = FakeWisepops(API_KEY)
+    for n in range(2500):
+        fake.collect(email=f"user{n}@example.com", collected_at=T0 + timedelta(seconds=n // 3))
+    with fake.client(max_retries=0) as client:
+        fake.fail_next(500, after=2)  # the third page fails: the run stops there
+        with pytest.raises(wisepops.InternalServerError):
+            store.sync(client, api=api)
+        first = len(stored(store))
+        assert 0 < first < 2500  # what the first two pages held is kept
+        result = store.sync(client, api=api)
+        assert result.new == 2500 - first
+        assert len(stored(store)) == 2500
+        again = store.sync(client, api=api)
+    assert (again.new, again.seen, again.calls) == (0, 0, 1)
+    assert again.cursor == result.cursor
+    assert again.cursor.collected_at == fake.contacts[-1].collected_at
+
+
+def test_each_filter_keeps_its_own_cursor(store: LeadStore) -> None:
+    fake = FakeWisepops(API_KEY)
+    for n in range(6):
+        fake.collect(wisepop_id=1 + n % 2, collected_at=T0 + timedelta(seconds=n))
+    with fake.client() as client:
+        assert store.sync(client, wisepop_id=1).new == 3
+        assert store.sync(client, wisepop_id=2).new == 3
+        assert store.sync(client, collected_after=T0 + timedelta(seconds=3)).seen == 2
+        assert store.sync(client, api="v1").seen == 6
+        assert store.sync(client, wisepop_id=1).calls == 1
+
+
+def test_sync_takes_a_client_and_a_known_api(store: LeadStore) -> None:
+    fake = FakeWisepops(API_KEY)
+    with pytest.raises(TypeError, match=r"takes a wisepops\.Client, not AsyncClient"):
+        store.sync(fake.async_client())  # type: ignore[arg-type]
+    with fake.client() as client, pytest.raises(ValueError, match='"v1" or "v2", not \'v3\''):
+        store.sync(client, api="v3")  # type: ignore[arg-type]
+
+
+def test_a_path_is_a_sqlite_database_and_the_url_shows_no_password(tmp_path: Path) -> None:
+    store = LeadStore(tmp_path / "leads.sqlite3")
+    store.create()
+    assert (tmp_path / "leads.sqlite3").exists()
+    store.engine.dispose()
+    secret = LeadStore("postgresql://user:s3cret@db.example/leads")
+    assert repr(secret) == "LeadStore('postgresql+psycopg://user:***@db.example/leads')"
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("nonsense://", "no driver for nonsense"),
+        ("sqlite:////no/such/folder/leads.sqlite3", "unable to open database file"),
+    ],
+)
+def test_a_database_that_cannot_be_used_is_a_store_error(url: str, says: str) -> None:
+    with pytest.raises(StoreError, match=says):
+        LeadStore(url).create()
+
+
+def test_import_wisepops_never_imports_sqlalchemy_and_the_db_module_names_the_extra() -> None:
+    code = (
+        "import sys, wisepops; assert 'sqlalchemy' not in sys.modules\n"
+        "sys.modules['sqlalchemy'] = None\n"
+        "try:\n    import wisepops.db\nexcept ModuleNotFoundError as e:\n    print(e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert 'pip install "wisepops[db]"' in out

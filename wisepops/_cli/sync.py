@@ -1,0 +1,69 @@
+"""``wisepops sync``: every lead the API lists into a database table, each once, resumable."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from .._wire.times import format_wire
+from ._common import CommandError, Progress, api_key, client, iso_datetime
+
+DB_ENV = "WISEPOPS_DB"
+DEFAULT_DB = "sqlite:///leads.sqlite3"
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    sync = commands.add_parser(
+        "sync",
+        parents=[common],
+        help="store every lead in a database table, each once",
+        description="Store every lead the API lists in the table wisepops_leads, each once "
+        "(webhook receivers may write the same table). Each run starts after the last "
+        "record the previous one stored; a run with nothing new costs one call.",
+    )
+    sync.add_argument(
+        "--db",
+        metavar="URL",
+        help=f"an SQLAlchemy URL or a SQLite file path (default: ${DB_ENV}, else {DEFAULT_DB})",
+    )
+    sync.add_argument(
+        "--api",
+        choices=["v1", "v2"],
+        default="v2",
+        help="v2 (default) reads /api2/contacts 1,000 a page; v1 reads /api1/emails 100 a page",
+    )
+    sync.add_argument(
+        "--since", type=iso_datetime, metavar="ISO", help="only records collected after this"
+    )
+    sync.add_argument("--wisepop-id", type=int, metavar="N", help="only records from this pop-up")
+    sync.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from ..db import LeadStore  # noqa: PLC0415 - an extra: only this command needs it
+    except ModuleNotFoundError as exc:  # the db extra is not installed
+        raise CommandError(str(exc)) from None
+    api_key(args)  # a missing key stops here, before a database file is made
+    store = LeadStore(args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
+    progress = Progress(enabled=sys.stderr.isatty(), pages="calls")
+    try:
+        store.create()
+        with client(args) as api:
+            result = store.sync(
+                api,
+                api=args.api,
+                collected_after=args.since,
+                wisepop_id=args.wisepop_id,
+                progress=lambda sofar: progress.set(sofar.seen, sofar.calls),
+            )
+    finally:
+        progress.finish()
+        store.engine.dispose()
+    at = result.cursor.collected_at
+    calls = "call" if result.calls == 1 else "calls"
+    after = "nothing listed yet" if at is None else f"the next run starts after {format_wire(at)}"
+    print(f"{result.new:,} new of {result.seen:,} seen in {result.calls:,} {calls}; {after}")
+    return 0

@@ -1,0 +1,377 @@
+"""Leads in your database: each one once, from webhooks and from the API, resumable.
+
+``pip install "wisepops[db]"`` (SQLite) or ``"wisepops[postgresql]"``. This is the only
+module that imports SQLAlchemy; ``import wisepops`` never does.
+
+Example::
+
+    from wisepops.db import LeadStore
+
+    store = LeadStore("sqlite:///leads.sqlite3")
+    store.create()
+    store.add(wisepops.unwrap(body, signature, api_key))   # in a webhook receiver
+    store.sync(client)                                      # from a scheduled job
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from os import PathLike
+from typing import Any, Literal, Optional, Union
+
+import attrs
+
+try:
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import postgresql, sqlite
+except ModuleNotFoundError:  # pragma: no cover - the extra is installed for the tests
+    raise ModuleNotFoundError(
+        'wisepops.db needs SQLAlchemy: pip install "wisepops[db]" '
+        '(or "wisepops[postgresql]" for PostgreSQL)',
+        name="sqlalchemy",
+    ) from None
+
+from ._client import Client
+from ._errors import WisepopsError
+from ._pagination import Cursor, Walk
+from ._wire.records import Contact
+from ._wire.schema import Kind, schema_of
+from ._wire.times import UTC, DateLike, as_instant, as_utc, format_datetime
+
+__all__ = ["LEADS_TABLE", "SYNC_TABLE", "LeadStore", "StoreError", "SyncResult"]
+
+LEADS_TABLE = "wisepops_leads"
+SYNC_TABLE = "wisepops_sync"
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another one's transaction
+
+Source = Literal["webhook", "api1", "api2"]
+Api = Literal["v1", "v2"]
+
+
+class StoreError(WisepopsError):
+    """The database cannot be used as asked: a bad URL, a missing driver, a table of
+    another layout, a database that cannot be opened."""
+
+
+class _Instant(sa.TypeDecorator[datetime]):
+    """A timestamp with time zone, read back as an aware UTC datetime on every database
+    (SQLite keeps no zone: it stores the UTC wall time)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_COLUMN_TYPES: Mapping[Kind, Any] = {
+    Kind.INSTANT: _Instant,
+    Kind.ID: sa.BigInteger,
+    Kind.TEXT: sa.Text,
+    Kind.COUNT: sa.BigInteger,
+    Kind.FLAG: sa.Boolean,
+    Kind.MAPPING: sa.JSON,  # JSON, not JSONB: it keeps any string, \u0000 included
+}
+
+_CONTACT = schema_of(Contact)
+_TEXT_FIELDS = tuple(f.name for f in _CONTACT.fields if f.kind is Kind.TEXT)
+
+
+def _tables() -> sa.MetaData:
+    """The two tables: the leads, with a column per field of :class:`Contact`, and the
+    cursor each sync stopped at."""
+    metadata = sa.MetaData()
+    sa.Table(
+        LEADS_TABLE,
+        metadata,
+        sa.Column("dedupe_key", sa.String(32), primary_key=True),
+        *(sa.Column(f.name, _COLUMN_TYPES[f.kind], nullable=not f.strict) for f in _CONTACT.fields),
+        sa.Column("extra", sa.JSON, nullable=False),
+        sa.Column("source", sa.String(16), nullable=False),  # webhook, api1 or api2
+        sa.Column("stored_at", _Instant, nullable=False),
+    )
+    sa.Table(
+        SYNC_TABLE,
+        metadata,
+        sa.Column("walk", sa.String(200), primary_key=True),  # the api and the filter
+        sa.Column("cursor", sa.Text, nullable=False),  # Cursor.to_json()
+        sa.Column("updated_at", _Instant, nullable=False),
+    )
+    return metadata
+
+
+@attrs.frozen
+class SyncResult:
+    """What one :meth:`LeadStore.sync` did."""
+
+    new: int
+    """Records stored for the first time."""
+    seen: int
+    """Records the API listed that this store had not synced yet (``new`` and those a
+    webhook had stored already)."""
+    calls: int
+    """Pages requested: what the run cost of the API's quota."""
+    cursor: Cursor
+    """Where the next run starts."""
+
+
+class LeadStore:
+    """A table of leads, ``wisepops_leads``, one row per ``dedupe_key``.
+
+    Args:
+        database: an SQLAlchemy URL (``sqlite:///leads.sqlite3``,
+            ``postgresql+psycopg://user@host/db``), a SQLite file path, or an
+            ``sqlalchemy.Engine`` of your own (Flask-SQLAlchemy's ``db.engine``).
+
+    Safe from many threads and processes at once: each write is one transaction, and on
+    SQLite an immediate one in WAL mode that waits for the others.
+    """
+
+    def __init__(self, database: Union[str, PathLike[str], sa.Engine]) -> None:
+        self.engine = database if isinstance(database, sa.Engine) else _engine(database)
+        self._metadata = _tables()
+        self.leads = self._metadata.tables[LEADS_TABLE]
+        self._walks = self._metadata.tables[SYNC_TABLE]
+        self._checked = False
+
+    def __repr__(self) -> str:
+        return f"LeadStore({self._url!r})"
+
+    @property
+    def _url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def create(self) -> None:
+        """Create the tables where they are missing; check the layout of those that are not."""
+        with self._connection() as connection:
+            if self._sqlite:
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")  # kept by the file
+            self._metadata.create_all(connection, checkfirst=True)
+            connection.commit()
+        self._checked = False
+        self._check()
+
+    def add(self, contacts: Iterable[Contact], source: Source = "webhook") -> int:
+        """Store each contact not stored yet, in one transaction; return how many were new.
+
+        Example::
+
+            new = store.add(wisepops.unwrap(body, signature, api_key))
+        """
+        self._check()
+        with self._transaction() as connection:
+            return self._insert(connection, contacts, source)
+
+    def sync(
+        self,
+        client: Client,
+        api: Api = "v2",
+        collected_after: Optional[DateLike] = None,
+        wisepop_id: Optional[int] = None,
+        progress: Optional[Callable[[SyncResult], None]] = None,
+    ) -> SyncResult:
+        """Store what the API lists that earlier syncs of the same filter did not see.
+
+        Each page's rows and the cursor after them are committed together, so a run
+        stopped at any instant loses nothing and doubles nothing; a run with nothing new
+        costs one call. Records a webhook stored already are counted in ``seen`` only.
+        ``progress``, if given, gets the totals so far after each page is committed.
+
+        Example::
+
+            result = store.sync(client)
+            print(f"{result.new} new in {result.calls} calls")
+        """
+        if not isinstance(client, Client):
+            raise TypeError(f"sync() takes a wisepops.Client, not {type(client).__name__}")
+        self._check()
+        since = None if collected_after is None else as_instant(collected_after)
+        walk_id = _walk_id(api, since, wisepop_id)
+        with self._connection() as connection:
+            saved = connection.scalar(
+                sa.select(self._walks.c.cursor).where(self._walks.c.walk == walk_id)
+            )
+        cursor = None if saved is None else Cursor.from_json(saved)
+        walk: Walk
+        if api == "v1":
+            walk = client.emails.iter(since, wisepop_id, cursor=cursor)
+        elif api == "v2":
+            walk = client.v2.contacts.iter(since, wisepop_id, cursor=cursor)
+        else:
+            raise ValueError(f'api is "v1" or "v2", not {api!r}')
+        source: Source = "api1" if api == "v1" else "api2"
+        result = SyncResult(new=0, seen=0, calls=0, cursor=walk.cursor)
+        for page in walk.pages():
+            with self._transaction() as connection:
+                new = self._insert(connection, page, source)
+                self._save(connection, walk_id, walk.cursor)
+            result = SyncResult(
+                new=result.new + new,
+                seen=result.seen + len(page),
+                calls=result.calls + 1,
+                cursor=walk.cursor,
+            )
+            if progress is not None:
+                progress(result)
+        return result
+
+    # --- inside --------------------------------------------------------------------------
+
+    @property
+    def _sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sa.Connection]:
+        try:
+            with self.engine.connect() as connection:
+                if self._sqlite:  # per connection, also on an engine that is not ours
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                yield connection
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot use {self._url}: {_reason(exc)}") from exc
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sa.Connection]:
+        """One transaction; on SQLite an immediate one, which takes the write lock at
+        once: a deferred one that upgrades later can deadlock with another writer."""
+        with self._connection() as connection:
+            if self._sqlite:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            yield connection
+            connection.commit()
+
+    def _insert(self, connection: sa.Connection, contacts: Iterable[Contact], source: str) -> int:
+        stored_at = datetime.now(UTC)
+        rows: dict[str, dict[str, Any]] = {}
+        for contact in contacts:
+            rows.setdefault(contact.dedupe_key, _row(contact, source, stored_at))
+        if not rows:
+            return 0
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(self.leads).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        inserted = connection.execute(
+            statement.returning(self.leads.c.dedupe_key), list(rows.values())
+        )
+        return len(inserted.all())
+
+    def _save(self, connection: sa.Connection, walk_id: str, cursor: Cursor) -> None:
+        values = {"cursor": cursor.to_json(), "updated_at": datetime.now(UTC)}
+        updated = connection.execute(
+            sa.update(self._walks).where(self._walks.c.walk == walk_id).values(values)
+        )
+        if updated.rowcount == 0:
+            connection.execute(sa.insert(self._walks).values(walk=walk_id, **values))
+
+    def _check(self) -> None:
+        """Refuse to write into tables of another layout: once per store."""
+        if self._checked:
+            return
+        with self._connection() as connection:
+            inspector = sa.inspect(connection)
+            for table in self._metadata.sorted_tables:
+                if not inspector.has_table(table.name):
+                    raise StoreError(
+                        f"{self._url} has no table {table.name}: call LeadStore.create() first"
+                    )
+                problems = _differences(table, inspector)
+                if problems:
+                    raise StoreError(
+                        f"the table {table.name} in {self._url} is not the layout this version "
+                        f"of wisepops writes: {'; '.join(problems)}"
+                    )
+        self._checked = True
+
+
+def _engine(database: Union[str, PathLike[str]]) -> sa.Engine:
+    """An engine for a URL or a SQLite path; ``postgresql://`` means psycopg 3, the extra's
+    driver, where SQLAlchemy would look for psycopg2."""
+    text = str(database)
+    try:
+        url = sa.make_url(text if "://" in text else f"sqlite:///{text}")
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        return sa.create_engine(url)
+    except (sa.exc.NoSuchModuleError, ModuleNotFoundError) as exc:
+        hint = ' (pip install "wisepops[postgresql]")' if text.startswith("postgres") else ""
+        raise StoreError(f"no driver for {text.split(':', 1)[0]}: {exc}{hint}") from None
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(f"not a database URL: {exc}") from None
+
+
+def _row(contact: Contact, source: str, stored_at: datetime) -> dict[str, Any]:
+    """A contact as a row. A text that a database cannot hold (a NUL, a lone surrogate)
+    goes to ``extra`` as it is, its column left empty, so nothing is lost."""
+    row: dict[str, Any] = {f.name: getattr(contact, f.name) for f in _CONTACT.fields}
+    extra = contact.extra
+    for name in _TEXT_FIELDS:
+        value = row[name]
+        if value is not None and not _storable(value):
+            extra = {**extra, name: value}
+            row[name] = None
+    row.update(dedupe_key=contact.dedupe_key, extra=extra, source=source, stored_at=stored_at)
+    return row
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _walk_id(api: str, since: Optional[datetime], wisepop_id: Optional[int]) -> str:
+    """What a saved cursor belongs to: the api and the filter of the sync."""
+    return json.dumps(
+        {
+            "api": api,
+            "collected_after": None if since is None else format_datetime(since),
+            "wisepop_id": wisepop_id,
+        },
+        sort_keys=True,
+    )
+
+
+def _differences(table: sa.Table, inspector: sa.Inspector) -> list[str]:
+    """How an existing table differs from ``table``, in words; empty when it can be used.
+    A column of your own is fine if it can be left empty."""
+    found = {column["name"]: column for column in inspector.get_columns(table.name)}
+    problems = []
+    for column in table.columns:
+        existing = found.pop(column.name, None)
+        if existing is None:
+            problems.append(f"no column {column.name}")
+        elif _python_type(existing["type"]) is not _python_type(column.type):
+            problems.append(f"{column.name} is {existing['type']}, not {column.type}")
+    for name, reflected in found.items():
+        if not reflected["nullable"] and reflected.get("default") is None:
+            problems.append(f"a column {name} that must be filled and is not written here")
+    key = inspector.get_pk_constraint(table.name)["constrained_columns"]
+    if key != [c.name for c in table.primary_key]:
+        problems.append(f"its primary key is {key}, not {[c.name for c in table.primary_key]}")
+    return problems
+
+
+def _python_type(column_type: Any) -> Optional[type]:
+    column_type = getattr(column_type, "impl_instance", column_type)  # a TypeDecorator's
+    try:
+        python_type: type = column_type.python_type
+    except NotImplementedError:
+        return None
+    return python_type
+
+
+def _reason(exc: sa.exc.OperationalError) -> str:
+    """The driver's own words, on one line."""
+    return " ".join(str(exc.orig if exc.orig is not None else exc).split())
