@@ -1,41 +1,27 @@
-"""iter() walks by collected_after, whatever the server does with `page` and with ties.
+"""wisepops/_pagination.py: iter() walks by collected_after, whatever the server does with
+`page` and with ties.
 
-WisePops' documentation leaves open whether `page` is honoured (its current revision no
-longer lists it) and whether `collected_after` means `>` or `>=`. Every test here runs
-against each of the four servers `FakeWisepops` can play, on api1 and api2, sync and
-async, and checks that each record comes out once, oldest first, in server order.
+Most tests here run against each of the four servers `FakeWisepops` can play (see
+``tests/servers.py``), on api1 and api2, sync and async, and check that each record comes
+out once, oldest first, in server order.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Callable, Optional
 
+import httpx
 import pytest
+import respx
 
 import wisepops
 from wisepops.testing import FakeWisepops
 
 from .clients import KINDS, call
-
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
-MS = timedelta(milliseconds=1)
-
-# The four readings of the documentation: (honour_page, inclusive_after).
-SERVERS = {
-    "page honoured, >": (True, False),
-    "page honoured, >=": (True, True),
-    "page ignored, >": (False, False),
-    "page ignored, >=": (False, True),
-}
-
-
-def playing(server: str, api_key: str = "test_key") -> FakeWisepops:
-    """A fake that reads `page` and `collected_after` as ``server`` says."""
-    honour_page, inclusive_after = SERVERS[server]
-    return FakeWisepops(api_key, honour_page=honour_page, inclusive_after=inclusive_after)
-
+from .conftest import BASE_URL, records
+from .servers import MS, SERVERS, T0, collect, listing_calls, playing
 
 # api name -> (the listing's iter() on a client, its page size, its path)
 APIS: dict[str, tuple[Callable[[Any], Any], int, str]] = {
@@ -43,23 +29,10 @@ APIS: dict[str, tuple[Callable[[Any], Any], int, str]] = {
     "api2": (lambda c: c.v2.contacts.iter(page_size=10), 10, "/api2/contacts"),
 }
 
+
 server = pytest.mark.parametrize("server", SERVERS)
 api = pytest.mark.parametrize("api", APIS)
 kind = pytest.mark.parametrize("kind", KINDS)
-
-
-def collect_with_ties(fake: FakeWisepops, instants: list[int]) -> list[str]:
-    """One record per entry, collected at T0 + that many ms; returns their emails in order."""
-    emails = []
-    for n, offset in enumerate(instants):
-        email = f"user{n}@example.com"
-        fake.collect(email=email, collected_at=T0 + offset * MS)
-        emails.append(email)
-    return emails
-
-
-def listing_calls(fake: FakeWisepops, path: str) -> list[dict[str, str]]:
-    return [dict(r.url.params) for r in fake.requests if r.url.path == path]
 
 
 def walk(
@@ -100,7 +73,7 @@ def test_every_record_once_in_order_with_distinct_instants(
 ) -> None:
     fake = playing(server)
     _, size, path = APIS[api]
-    emails = collect_with_ties(fake, list(range(2 * size + 5)))
+    emails = collect(fake, list(range(2 * size + 5)))
     assert walk(kind, fake, api) == emails
     assert len(listing_calls(fake, path)) == 3
 
@@ -113,7 +86,7 @@ def test_ties_across_every_page_boundary(kind: str, api: str, server: str) -> No
     _, size, _ = APIS[api]
     # A crowd of records in one millisecond straddles each boundary of the first pages.
     instants = [0] * (size - 3) + [1] * 7 + [2] * (size - 5) + [3] * 9 + list(range(4, 4 + size))
-    emails = collect_with_ties(fake, instants)
+    emails = collect(fake, instants)
     assert walk(kind, fake, api) == emails
 
 
@@ -124,7 +97,7 @@ def test_a_whole_page_in_one_instant_still_makes_progress(kind: str, api: str, s
     fake = playing(server)
     _, size, _ = APIS[api]
     instants = [0] * 3 + [1] * (size + size // 2) + [2] * 4
-    emails = collect_with_ties(fake, instants)
+    emails = collect(fake, instants)
     if SERVERS[server][0]:  # honour_page
         # The next page by number, with the same collected_after, holds the rest; no
         # warning (the test configuration turns any into an error).
@@ -147,7 +120,7 @@ def test_a_whole_page_in_one_instant_still_makes_progress(kind: str, api: str, s
 def test_an_erasure_between_two_pages_skips_nothing(kind: str, api: str, server: str) -> None:
     fake = playing(server)
     _, size, _ = APIS[api]
-    emails = collect_with_ties(fake, list(range(3 * size)))
+    emails = collect(fake, list(range(3 * size)))
     erased_early = emails[: size // 2]  # already yielded when erased
     erased_late = [emails[2 * size + 1]]  # erased before it is reached
 
@@ -163,7 +136,7 @@ def test_an_erasure_between_two_pages_skips_nothing(kind: str, api: str, server:
 @server
 def test_records_collected_during_the_walk_are_picked_up_once(kind: str, server: str) -> None:
     fake = playing(server)
-    emails = collect_with_ties(fake, list(range(150)))
+    emails = collect(fake, list(range(150)))
 
     def collect_more(consumed: int) -> None:
         if consumed == 100:
@@ -180,7 +153,7 @@ def test_identical_submissions_in_one_millisecond_are_each_yielded_once(
     kind: str, server: str
 ) -> None:
     fake = playing(server)
-    emails = collect_with_ties(fake, list(range(6)))
+    emails = collect(fake, list(range(6)))
     for _ in range(7):  # a double-click storm: the same form, the same instant, across pages
         fake.collect(email="twin@example.com", collected_at=T0 + 6 * MS)
     fake.collect(email="after@example.com", collected_at=T0 + 7 * MS)
@@ -191,7 +164,7 @@ def test_identical_submissions_in_one_millisecond_are_each_yielded_once(
 @server
 def test_a_2500_record_export_costs_three_calls(server: str) -> None:
     fake = playing(server)
-    collect_with_ties(fake, list(range(2500)))
+    collect(fake, list(range(2500)))
     with fake.client() as client:
         assert sum(1 for _ in client.v2.contacts.iter()) == 2500
     calls = listing_calls(fake, "/api2/contacts")
@@ -215,7 +188,7 @@ def test_a_2500_record_export_costs_three_calls(server: str) -> None:
 )
 def test_the_quota_cost_of_a_walk(count: int, calls: int) -> None:
     fake = FakeWisepops()
-    collect_with_ties(fake, list(range(count)))
+    collect(fake, list(range(count)))
     with fake.client() as client:
         assert sum(1 for _ in client.v2.contacts.iter()) == count
     assert len(listing_calls(fake, "/api2/contacts")) == calls
@@ -223,7 +196,7 @@ def test_the_quota_cost_of_a_walk(count: int, calls: int) -> None:
 
 def test_the_next_request_asks_from_a_millisecond_before_the_last_record() -> None:
     fake = FakeWisepops()
-    collect_with_ties(fake, [0, 389, 389 + 1000 * 3600])  # the third an hour later
+    collect(fake, [0, 389, 389 + 1000 * 3600])  # the third an hour later
     with fake.client() as client:
         list(client.v2.contacts.iter(collected_after=T0 - MS, page_size=2))
     # The second page repeats the boundary record and fills up: a third call ends it.
@@ -235,29 +208,10 @@ def test_the_next_request_asks_from_a_millisecond_before_the_last_record() -> No
     ]
 
 
-@pytest.mark.parametrize(
-    ("since", "sent"),
-    [
-        (
-            datetime(2024, 1, 1, 2, 0, 0, 389999, tzinfo=timezone(timedelta(hours=2))),
-            "2024-01-01T00:00:00.389Z",
-        ),
-        ("2024-01-01T00:00:00.123456789Z", "2024-01-01T00:00:00.123Z"),
-        ("2024-01-01", "2024-01-01T00:00:00Z"),
-    ],
-)
-def test_collected_after_goes_out_in_utc_z_to_the_millisecond(since: Any, sent: str) -> None:
-    fake = FakeWisepops()
-    with fake.client() as client:
-        client.emails.list(collected_after=since)
-        list(client.emails.iter(collected_after=since))
-    assert [c["collected_after"] for c in listing_calls(fake, "/api1/emails")] == [sent, sent]
-
-
 @server
 def test_a_sub_millisecond_since_keeps_only_what_is_after_it(server: str) -> None:
     fake = playing(server)
-    collect_with_ties(fake, [0, 1, 2])
+    collect(fake, [0, 1, 2])
     with fake.client() as client:
         since = T0 + MS + timedelta(microseconds=500)  # sent as .001: the server may send .001
         assert [c.email for c in client.emails.iter(collected_after=since)] == ["user2@example.com"]
@@ -265,8 +219,68 @@ def test_a_sub_millisecond_since_keeps_only_what_is_after_it(server: str) -> Non
 
 def test_list_still_asks_for_one_page_by_number() -> None:
     fake = FakeWisepops()
-    emails = collect_with_ties(fake, list(range(150)))
+    emails = collect(fake, list(range(150)))
     with fake.client() as client:
         page = client.emails.list(page=2)
     assert [c.email for c in page] == emails[100:]
     assert listing_calls(fake, "/api1/emails") == [{"page": "2"}]
+
+
+# --- against a server that answers as it is told (respx) ---------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_iter_walks_by_collected_after_never_by_page(kind: str) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        route = mock.get("/api1/emails").mock(
+            side_effect=[
+                httpx.Response(200, json=records(0, 100)),
+                httpx.Response(200, json=records(99, 100)),  # from the boundary record
+                httpx.Response(200, json=records(198, 7)),
+            ]
+        )
+        contacts = call(kind, lambda c: c.emails.iter(wisepop_id=12345))
+    assert [c.email for c in contacts] == [f"user{n}@example.com" for n in range(205)]
+    sent = [dict(call.request.url.params) for call in route.calls]
+    assert sent == [
+        {"wisepop_id": "12345"},
+        {"wisepop_id": "12345", "collected_after": "2024-01-01T00:01:39.122Z"},
+        {"wisepop_id": "12345", "collected_after": "2024-01-01T00:03:18.122Z"},
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_iter_stops_on_an_empty_page_after_a_full_one(kind: str) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        route = mock.get("/api1/emails").mock(
+            side_effect=[httpx.Response(200, json=records(0, 100)), httpx.Response(200, json=[])]
+        )
+        contacts = call(kind, lambda c: c.emails.iter())
+    assert len(contacts) == 100
+    assert route.call_count == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_iter_refuses_a_server_that_ignores_collected_after(kind: str) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        route = mock.get("/api1/emails").respond(json=records(0, 100))  # whatever is asked
+        yielded: list[wisepops.Contact] = []
+
+        def consume(client: Any) -> Any:
+            if isinstance(client, wisepops.Client):
+                yielded.extend(client.emails.iter())
+                return None
+
+            async def drain() -> None:
+                async for contact in client.emails.iter():
+                    yielded.append(contact)
+
+            return drain()
+
+        with pytest.warns(RuntimeWarning, match="cannot be fetched"):  # noqa: SIM117
+            with pytest.raises(wisepops.APIResponseValidationError, match="already yielded"):
+                call(kind, consume)
+    # After the first page: a millisecond before its last record, the next page by
+    # number, the last record's instant, a millisecond after it; then it gives up.
+    assert route.call_count == 5
+    assert len(yielded) == 100  # nothing twice
