@@ -3,17 +3,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
+import httpx
 import pytest
 
 import wisepops._client
 from wisepops.testing import FakeWisepops
 
 from .databases import database_url, postgres  # noqa: F401 - fixtures, for every module
+from .servers import playing
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 BASE_URL = "https://app.wisepops.com"
+AUTH = f'WISEPOPS-API key="{API_KEY}"'
+SDK_AGENT = f"wisepops-python/{wisepops.__version__}"
 
 
 def record(n: int = 0, **overrides: Any) -> dict[str, Any]:
@@ -32,6 +36,23 @@ def record(n: int = 0, **overrides: Any) -> dict[str, Any]:
 
 def records(start: int, count: int) -> list[dict[str, Any]]:
     return [record(n) for n in range(start, start + count)]
+
+
+def api2_record(n: int) -> dict[str, Any]:
+    """An api2 record, as /api2/contacts sends it: the email inside ``fields``."""
+    return {
+        "collected_at": f"2024-05-01T08:{n // 60 % 60:02d}:{n % 60:02d}.000Z",
+        "wisepop_id": 98765,
+        "ip": "203.0.113.7",
+        "country_code": "FR",
+        "form_session": f"session-{n}",
+        "fields": {"email": f"c{n}@example.fr", "phone": "+33612345678"},
+    }
+
+
+def fail_then_succeed(*failures: httpx.Response | Exception) -> list[httpx.Response | Exception]:
+    """A respx ``side_effect``: each of ``failures`` in turn, then a 200 with no records."""
+    return [*failures, httpx.Response(200, json=[])]
 
 
 REAL_SLEEPS = (wisepops._client._sleep, wisepops._client._async_sleep)
@@ -61,8 +82,19 @@ def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def fake(request: pytest.FixtureRequest) -> FakeWisepops:
+    """An empty ``FakeWisepops`` that expects ``API_KEY``.
+
+    Parametrized indirectly with a server reading of ``tests/servers.py``, as in
+    ``@pytest.mark.parametrize("fake", SERVERS, indirect=True)``, it plays that server.
+    """
+    server: Optional[str] = getattr(request, "param", None)
+    return FakeWisepops(API_KEY) if server is None else playing(server, API_KEY)
+
+
+@pytest.fixture
 def served(fake: FakeWisepops, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The module's ``fake`` on loopback, and the environment the command line reads."""
+    """The ``fake`` on loopback, and the environment the command line reads."""
     with fake.serve() as url:
         monkeypatch.setenv("WISEPOPS_API_KEY", fake.api_key)
         monkeypatch.setenv("WISEPOPS_BASE_URL", url)

@@ -1,41 +1,42 @@
-"""`wisepops emails export` against every server reading, and what it costs in quota."""
+"""wisepops/_cli/export.py: ``wisepops emails export`` to JSONL or CSV, resumable from a
+checkpoint, against every server reading, and what it costs in quota."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from datetime import datetime, timedelta, timezone
+import os
+import subprocess
+import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import respx
 
 from wisepops._cli import main
+from wisepops._cli._common import Progress
 from wisepops.testing import FakeWisepops
 
-from .test_keyset import SERVERS, playing
+from .cli import fill, lines, run_main
+from .conftest import API_KEY
+from .servers import MS, SERVERS, T0, collect, playing
 
-KEY = "cli-export-key-0123456789"
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
-MS = timedelta(milliseconds=1)
-
-
-@pytest.fixture(params=SERVERS)
-def fake(request: pytest.FixtureRequest) -> FakeWisepops:
-    server: str = request.param
-    return playing(server, KEY)
+# conftest's ``fake`` playing each reading of the documentation in turn
+every_server = pytest.mark.parametrize("fake", SERVERS, indirect=True)
 
 
-def collect(fake: FakeWisepops, instants: list[int], prefix: str = "u") -> list[str]:
-    emails = []
-    for n, offset in enumerate(instants):
-        emails.append(f"{prefix}{n}@example.com")
-        fake.collect(email=emails[-1], collected_at=T0 + offset * MS)
-    return emails
+def resumable_export(output: Path, checkpoint: Path, *extra: str) -> list[str]:
+    """An api1 export (100 a page) with a checkpoint."""
+    return ["emails", "export", "--api", "v1", *extra, "--output", str(output),
+            "--checkpoint", str(checkpoint)]  # fmt: skip
 
 
 def exported(path: Path) -> list[str]:
-    return [json.loads(line)["email"] for line in path.read_text("utf-8").splitlines()]
+    return [str(record["email"]) for record in lines(path)]
 
 
 def listing_calls(fake: FakeWisepops) -> int:
@@ -47,7 +48,226 @@ def export(output: Path, checkpoint: Path, *extra: str) -> int:
     return main(argv)
 
 
+# --- export ------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize("api", ["v1", "v2"])
+def test_export_jsonl_to_stdout(
+    fake: FakeWisepops, served: str, capsysbinary: pytest.CaptureFixture[bytes], api: str
+) -> None:
+    fill(fake, 230)
+    assert main(["emails", "export", "--api", api]) == 0
+    out, err = capsysbinary.readouterr()
+    records = [json.loads(line) for line in out.decode().splitlines()]
+    assert [r["email"] for r in records] == [f"u{n}@example.com" for n in range(230)]
+    assert set(records[0]) == {
+        "collected_at",
+        "wisepop_id",
+        "email",
+        "ip",
+        "country_code",
+        "form_session",
+        "fields",
+    }
+    assert b"exported 230 new records to stdout" in err
+
+
+def test_export_filters(fake: FakeWisepops, served: str, tmp_path: Path) -> None:
+    fill(fake, 20)
+    output = tmp_path / "out.jsonl"
+    since = (T0 + timedelta(seconds=9)).isoformat()
+    assert (
+        main(["emails", "export", "--since", since, "--wisepop-id", "2", "--output", str(output)])
+        == 0
+    )
+    assert [r["email"] for r in lines(output)] == [
+        f"u{n}@example.com" for n in (11, 13, 15, 17, 19)
+    ]
+
+
+def test_export_csv_has_fixed_columns_then_one_per_field(
+    fake: FakeWisepops, served: str, tmp_path: Path
+) -> None:
+    fill(fake, 3)
+    fake.collect(email="x@example.com", fields={"ip": "from-a-form", "Tags": ["a", "b"]})
+    output = tmp_path / "out.csv"
+    assert main(["emails", "export", "--format", "csv", "--output", str(output)]) == 0
+    rows = list(csv.reader(io.StringIO(output.read_text("utf-8"))))
+    assert rows[0] == [
+        "collected_at",
+        "wisepop_id",
+        "email",
+        "ip",
+        "country_code",
+        "form_session",
+        "Age",
+        "City",
+        "Plan",
+        "Tags",
+        "fields.ip",
+    ]
+    assert rows[1] == [
+        "2024-01-01T00:00:00Z",
+        "1",
+        "u0@example.com",
+        "127.0.0.1",
+        "US",
+        "",
+        "",
+        "",
+        "Pro",
+        "",
+        "",
+    ]
+    assert rows[2][6:9] == ["1", "Paris", ""]
+    assert rows[4][9:] == ['["a", "b"]', "from-a-form"]
+    assert len(rows) == 5
+
+
+def test_export_csv_to_stdout(
+    fake: FakeWisepops, served: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(fake, 2)
+    status, out, _ = run_main(capsys, "emails", "export", "--format", "csv")
+    assert status == 0
+    assert out.splitlines()[0].startswith("collected_at,wisepop_id,email")
+    assert len(out.splitlines()) == 3
+
+
+def test_an_interrupted_export_resumes_with_nothing_lost_or_repeated(
+    fake: FakeWisepops, served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(fake, 250)
+    output, checkpoint = tmp_path / "out.jsonl", tmp_path / "export.checkpoint"
+    argv = resumable_export(output, checkpoint)
+    fake.fail_next(500, times=3, path="/api1/emails", after=1)  # page 2 fails for good
+    status, _, err = run_main(capsys, *argv)
+    assert status == 1
+    assert "returned 500" in err
+    assert len(lines(output)) == 100
+    with output.open("ab") as file:  # a crash mid-page leaves records past the checkpoint
+        file.write(b'{"half": "a line"')
+    status, _, err = run_main(capsys, *argv)
+    assert status == 0
+    assert [r["email"] for r in lines(output)] == [f"u{n}@example.com" for n in range(250)]
+    fill(fake, 5, start=250)  # run it again later: only what is new is appended
+    status, _, err = run_main(capsys, *argv)
+    assert status == 0
+    assert "exported 5 new records" in err
+    assert len(lines(output)) == 255
+
+
+def test_resume_keeps_records_that_share_a_timestamp_across_the_break(
+    fake: FakeWisepops, served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    same = T0 + timedelta(hours=1)
+    for n in range(99):
+        fake.collect(email=f"early{n}@example.com", collected_at=T0 + timedelta(seconds=n))
+    for n in range(4):  # positions 99-102 share a millisecond, across the page break
+        fake.collect(email=f"tie{n}@example.com", collected_at=same)
+    output, checkpoint = tmp_path / "out.jsonl", tmp_path / "cp"
+    argv = resumable_export(output, checkpoint)
+    fake.fail_next(503, times=3, after=1)
+    assert run_main(capsys, *argv)[0] == 1
+    assert run_main(capsys, *argv)[0] == 0
+    emails = [r["email"] for r in lines(output)]
+    assert len(emails) == 103
+    assert len(set(emails)) == 103
+
+
+def test_a_checkpoint_of_another_export_is_refused(
+    fake: FakeWisepops, served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(fake, 3)
+    output, checkpoint = tmp_path / "out.jsonl", tmp_path / "cp"
+    assert (
+        run_main(
+            capsys, "emails", "export", "--output", str(output), "--checkpoint", str(checkpoint)
+        )[0]
+        == 0
+    )
+    status, _, err = run_main(
+        capsys,
+        "emails",
+        "export",
+        "--api",
+        "v1",
+        "--output",
+        str(output),
+        "--checkpoint",
+        str(checkpoint),
+    )
+    assert status == 1
+    assert "belongs to another export" in err
+    checkpoint.write_text("not json")
+    status, _, err = run_main(
+        capsys, "emails", "export", "--output", str(output), "--checkpoint", str(checkpoint)
+    )
+    assert (status, err.count("\n")) == (1, 1)
+    assert "is not a checkpoint" in err
+
+
+def test_csv_export_resumes_through_its_spool(
+    fake: FakeWisepops, served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(fake, 150)
+    output, checkpoint = tmp_path / "out.csv", tmp_path / "cp"
+    argv = resumable_export(output, checkpoint, "--format", "csv")
+    fake.fail_next(500, times=3, after=1)
+    assert run_main(capsys, *argv)[0] == 1
+    assert run_main(capsys, *argv)[0] == 0
+    rows = list(csv.DictReader(io.StringIO(output.read_text("utf-8"))))
+    assert [row["email"] for row in rows] == [f"u{n}@example.com" for n in range(150)]
+
+
+def test_checkpoint_needs_output(
+    served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run_main(capsys, "emails", "export", "--checkpoint", str(tmp_path / "cp"))
+    assert status == 1
+    assert "--checkpoint needs --output" in err
+
+
+@pytest.mark.parametrize("damage", ["deleted", "shortened"])
+def test_a_checkpoint_whose_output_was_lost_is_refused(
+    fake: FakeWisepops, served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    fill(fake, 150)
+    output, checkpoint = tmp_path / "out.jsonl", tmp_path / "cp"
+    argv = resumable_export(output, checkpoint)
+    assert run_main(capsys, *argv)[0] == 0
+    if damage == "deleted":
+        output.unlink()
+    else:
+        output.write_bytes(output.read_bytes()[:100])
+    status, _, err = run_main(capsys, *argv)
+    assert status == 1
+    assert err == (
+        f"wisepops: error: {output} holds less than {checkpoint} says was written; "
+        "delete the checkpoint to export everything again\n"
+    )
+    assert not output.exists() or output.stat().st_size == 100
+
+
+def test_progress_shows_records_pages_and_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    progress = Progress(enabled=True)
+    progress.on_response(httpx.Response(200))
+    progress.record()
+    progress.finish()
+    err = capsys.readouterr().err
+    assert "1 records · 1 pages ·" in err
+    assert "records/s" in err
+    quiet = Progress(enabled=False)
+    quiet.record()
+    quiet.finish()
+    assert capsys.readouterr().err == ""
+
+
+# --- against every server reading --------------------------------------------------------
+
+
+@pytest.mark.parametrize("api", ["v1", "v2"])
+@every_server
 def test_an_export_with_ties_and_an_erasure_across_a_resume(
     fake: FakeWisepops, served: str, tmp_path: Path, api: str
 ) -> None:
@@ -65,6 +285,7 @@ def test_an_export_with_ties_and_an_erasure_across_a_resume(
     assert exported(output) == [e for e in emails if e != emails[size + 10]]
 
 
+@every_server
 def test_a_2500_record_export_costs_3_calls_and_a_rerun_with_nothing_new_1(
     fake: FakeWisepops, served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -86,6 +307,7 @@ def test_a_2500_record_export_costs_3_calls_and_a_rerun_with_nothing_new_1(
     assert exported(output) == [*emails, "tie@example.com", *late]
 
 
+@every_server
 def test_an_old_checkpoint_is_refused_in_one_line_that_says_what_to_do(
     served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -122,7 +344,7 @@ RECORD = {
 def test_each_line_is_written_as_before_byte_for_byte(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+    monkeypatch.setenv("WISEPOPS_API_KEY", API_KEY)
     output = tmp_path / "out.jsonl"
     with respx.mock(base_url="https://app.wisepops.com") as mock:
         mock.get("/api2/contacts").respond(json=[RECORD])
@@ -141,7 +363,7 @@ def test_each_line_is_written_as_before_byte_for_byte(
 def test_unexpected_values_never_abort_an_export(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:
-    monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+    monkeypatch.setenv("WISEPOPS_API_KEY", API_KEY)
     odd: list[dict[str, Any]] = [
         {**RECORD, "ip": ["203.0.113.7"], "score": {"nps": 9}},  # a wrong type, a new key
         {**RECORD, "fields": {"email": "\ud800@example.fr"}},  # a lone surrogate
@@ -170,11 +392,11 @@ def test_unexpected_values_never_abort_an_export(
 def test_records_past_reach_are_said_in_one_warning_line(
     server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = playing(server, KEY)
+    fake = playing(server, API_KEY)
     emails = collect(fake, [0] * 150 + [1])  # 150 in one millisecond, 100 a page on api1
     output = tmp_path / "out.jsonl"
     with fake.serve() as url:
-        monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+        monkeypatch.setenv("WISEPOPS_API_KEY", API_KEY)
         monkeypatch.setenv("WISEPOPS_BASE_URL", url)
         assert main(["emails", "export", "--api", "v1", "--output", str(output)]) == 0
     assert exported(output) == [*emails[:100], emails[-1]]
@@ -188,11 +410,11 @@ def test_records_past_reach_are_said_in_one_warning_line(
 def test_the_csv_spool_kept_for_later_runs_is_private(
     server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = playing(server, KEY)
+    fake = playing(server, API_KEY)
     collect(fake, [0, 1])
     output, checkpoint = tmp_path / "out.csv", tmp_path / "cp"
     with fake.serve() as url:
-        monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
+        monkeypatch.setenv("WISEPOPS_API_KEY", API_KEY)
         monkeypatch.setenv("WISEPOPS_BASE_URL", url)
         assert export(output, checkpoint, "--format", "csv") == 0
     (spool,) = tmp_path.glob("*.spool.jsonl")
@@ -200,12 +422,40 @@ def test_the_csv_spool_kept_for_later_runs_is_private(
     assert checkpoint.stat().st_mode & 0o077 == 0
 
 
-def test_a_rate_limit_says_how_long_to_wait(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+# --- as a subprocess ---------------------------------------------------------------------
+
+
+def test_export_as_a_subprocess(fake: FakeWisepops, tmp_path: Path) -> None:
+    fill(fake, 1234)
+    output = tmp_path / "out.jsonl"
+    with fake.serve() as url:
+        env = {**os.environ, "WISEPOPS_API_KEY": API_KEY, "WISEPOPS_BASE_URL": url}
+        done = subprocess.run(
+            [sys.executable, "-m", "wisepops", "emails", "export", "--output", str(output)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"wisepops: exported 1234 new records to {output}\n"
+    assert len(lines(output)) == 1234
+    assert API_KEY not in done.stdout + done.stderr
+
+
+def test_export_appended_to_a_file_with_shell_redirection_keeps_what_was_there(
+    fake: FakeWisepops, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("WISEPOPS_API_KEY", KEY)
-    with respx.mock(base_url="https://app.wisepops.com") as mock:
-        mock.get("/api2/contacts").respond(429, headers={"Retry-After": "3600"})
-        assert main(["emails", "export", "--output", str(tmp_path / "o.jsonl")]) == 1
-    (line,) = capsys.readouterr().err.splitlines()
-    assert line.endswith("(WisePops asks to wait 3600 s)")
+    fill(fake, 3)
+    target = tmp_path / "leads.jsonl"
+    target.write_bytes(b'{"earlier": "export"}\n')
+    with fake.serve() as url, target.open("ab") as appended:  # wisepops emails export >> file
+        env = {**os.environ, "WISEPOPS_API_KEY": API_KEY, "WISEPOPS_BASE_URL": url}
+        command = [sys.executable, "-m", "wisepops", "emails", "export"]
+        done = subprocess.run(
+            command, env=env, stdout=appended, stderr=subprocess.PIPE, check=False
+        )
+    assert done.returncode == 0, done.stderr
+    assert lines(target)[0] == {"earlier": "export"}
+    assert len(lines(target)) == 4

@@ -1,8 +1,10 @@
-"""Client configuration: key, base URL, timeouts, retries, user clients, headers."""
+"""wisepops/_config.py: the settings and where they come from: key, base URL, timeout,
+max_retries, default_headers and the User-Agent."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -11,15 +13,7 @@ import respx
 import wisepops
 
 from .clients import KINDS, call
-from .conftest import API_KEY, BASE_URL
-
-
-def recording_transport(seen: list[httpx.Request]) -> httpx.MockTransport:
-    def handle(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=[])
-
-    return httpx.MockTransport(handle)
+from .conftest import API_KEY, AUTH, BASE_URL, SDK_AGENT
 
 
 def test_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,58 +120,81 @@ def test_max_retries_must_be_a_non_negative_int(bad: object) -> None:
         wisepops.Client(API_KEY, max_retries=bad)  # type: ignore[arg-type]
 
 
-def test_a_user_supplied_client_is_used_and_left_open() -> None:
+# --- default_headers and the User-Agent ---------------------------------------------------
+
+
+def sent_headers(kind: str, **options: Any) -> httpx.Headers:
+    with respx.mock(base_url=BASE_URL) as mock:
+        route = mock.get("/api1/emails").respond(json=[])
+        call(kind, lambda c: c.emails.list(), **options)
+    return route.calls.last.request.headers
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_default_headers_go_with_every_request(kind: str) -> None:
+    headers = sent_headers(kind, default_headers={"X-Trace": "abc", "X-Tenant": "7"})
+    assert (headers["X-Trace"], headers["X-Tenant"]) == ("abc", "7")
+    assert headers["User-Agent"] == SDK_AGENT
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_user_agent_in_default_headers_is_kept_with_the_sdks_token_appended(kind: str) -> None:
+    headers = sent_headers(kind, default_headers={"user-agent": "acme-sync/1.4"})
+    assert headers.get_list("User-Agent") == [f"acme-sync/1.4 {SDK_AGENT}"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_sdks_authorization_always_wins(kind: str) -> None:
+    headers = sent_headers(kind, default_headers={"authorization": "Bearer theirs"})
+    assert headers.get_list("Authorization") == [AUTH]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_default_headers_may_replace_accept_case_insensitively(kind: str) -> None:
+    assert sent_headers(kind, default_headers={"accept": "*/*"}).get_list("Accept") == ["*/*"]
+
+
+def test_the_user_agent_and_auth_of_a_users_http_client() -> None:
     seen: list[httpx.Request] = []
-    transport = recording_transport(seen)
-    http = httpx.Client(transport=transport, headers={"X-Trace": "abc"})
-    with wisepops.Client(API_KEY, http_client=http) as client:
-        client.emails.list()
-    assert not http.is_closed
-    assert seen[0].headers["X-Trace"] == "abc"
-    assert seen[0].headers["User-Agent"].startswith("wisepops-python/")
-    http.close()
 
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=[])
 
-def test_a_user_supplied_async_client_is_used_and_left_open() -> None:
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=[]))
-
-    async def main() -> bool:
-        http = httpx.AsyncClient(transport=transport)
-        async with wisepops.AsyncClient(API_KEY, http_client=http) as client:
-            await client.emails.list()
-        still_open = not http.is_closed
-        await http.aclose()
-        return still_open
-
-    assert asyncio.run(main())
-
-
-def test_the_client_auth_of_a_user_supplied_client_does_not_add_a_second_key() -> None:
-    seen: list[httpx.Request] = []
-    transport = recording_transport(seen)
-    with httpx.Client(transport=transport, auth=("user", "pass")) as http:
+    headers = {"User-Agent": "acme-sync/1.4", "Authorization": "Bearer theirs"}
+    with httpx.Client(transport=httpx.MockTransport(record), headers=headers) as http:
         wisepops.Client(API_KEY, http_client=http).emails.list()
-    assert seen[0].headers.get_list("Authorization") == [f'WISEPOPS-API key="{API_KEY}"']
+        mine = {"User-Agent": "x/2"}
+        wisepops.Client(API_KEY, http_client=http, default_headers=mine).emails.list()
+    assert seen[0].headers.get_list("User-Agent") == [f"acme-sync/1.4 {SDK_AGENT}"]
+    assert seen[0].headers.get_list("Authorization") == [AUTH]
+    assert seen[1].headers.get_list("User-Agent") == [f"x/2 {SDK_AGENT}"]  # the argument wins
 
 
-def test_the_wrong_kind_of_http_client_is_refused() -> None:
-    with pytest.raises(TypeError, match=r"httpx\.Client"):
-        wisepops.Client(API_KEY, http_client=httpx.AsyncClient())  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"httpx\.AsyncClient"):
-        wisepops.AsyncClient(API_KEY, http_client=httpx.Client())  # type: ignore[arg-type]
+def test_the_user_agent_of_a_users_async_http_client() -> None:
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=[])
+
+    async def main() -> None:
+        transport = httpx.MockTransport(record)
+        async with httpx.AsyncClient(transport=transport, headers={"User-Agent": "acme/3"}) as http:
+            await wisepops.AsyncClient(API_KEY, http_client=http).emails.list()
+
+    asyncio.run(main())
+    assert seen[0].headers.get_list("User-Agent") == [f"acme/3 {SDK_AGENT}"]
 
 
-def test_the_client_owns_and_closes_its_own_http_client() -> None:
-    client = wisepops.Client(API_KEY)
-    with client:
-        pass
-    assert client._http.is_closed
-
-
-def test_the_async_client_closes_its_own_http_client() -> None:
-    async def main() -> bool:
-        async with wisepops.AsyncClient(API_KEY) as client:
-            pass
-        return client._http.is_closed
-
-    assert asyncio.run(main())
+@pytest.mark.parametrize("cls", [wisepops.Client, wisepops.AsyncClient])
+def test_bad_default_headers_are_refused_without_echoing_the_value(
+    cls: type[wisepops.Client],
+) -> None:
+    with pytest.raises(ValueError, match="X-Token") as caught:
+        cls(API_KEY, default_headers={"X-Token": "secret\r\nInjected: 1"})
+    assert "secret" not in str(caught.value)
+    with pytest.raises(ValueError, match="header name"):
+        cls(API_KEY, default_headers={"Bad Name": "x"})
+    with pytest.raises(TypeError, match="mapping"):
+        cls(API_KEY, default_headers=[("X-A", "1")])  # type: ignore[arg-type]

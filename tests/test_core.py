@@ -1,18 +1,22 @@
-"""The shared request cycle, driven by hand: what both clients rely on, without I/O."""
+"""wisepops/_core.py: the shared request cycle, driven by hand without I/O, and its log as
+both clients write it."""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from wisepops import _operations as ops
 from wisepops._config import resolve_config
 from wisepops._core import RequestSpec, Sleep, exchange
 
-from .conftest import API_KEY
+from .clients import KINDS, call
+from .conftest import API_KEY, BASE_URL, fail_then_succeed
 
 CONFIG = resolve_config(API_KEY, "https://app.wisepops.com", 30.0, 2)
 REQUEST = httpx.Request("GET", "https://app.wisepops.com/api1/emails")
@@ -110,3 +114,25 @@ def test_the_log_leaves_out_a_query_written_into_the_path(caplog: pytest.LogCapt
         steps.send(httpx.Response(200, request=REQUEST))
     assert caplog.records[0].getMessage().startswith("GET /api2/x -> HTTP 200 in ")
     assert "jane" not in caplog.text
+
+
+# --- the log, through both clients -------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_attempt_is_logged_at_debug_and_each_retry_at_info_without_the_key(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="wisepops")
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").mock(side_effect=fail_then_succeed(httpx.Response(503)))
+        call(kind, lambda c: c.emails.list(collected_after="2024-01-01"))
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "wisepops"]
+    assert [level for level, _ in logged] == [logging.DEBUG, logging.INFO, logging.DEBUG]
+    assert re.fullmatch(r"GET /api1/emails -> HTTP 503 in \d+ ms \(attempt 1 of 3\)", logged[0][1])
+    assert re.fullmatch(
+        r"Retrying GET /api1/emails in 0\.\d\d s \(retry 1 of 2\) after HTTP 503", logged[1][1]
+    )
+    assert re.fullmatch(r"GET /api1/emails -> HTTP 200 in \d+ ms \(attempt 2 of 3\)", logged[2][1])
+    assert "2024" not in caplog.text  # the query may hold personal data: never logged
+    assert API_KEY not in caplog.text

@@ -1,4 +1,5 @@
-"""Status codes and transport failures become the typed errors of DESIGN.md."""
+"""wisepops/_errors.py: the tree of errors, and the one each status code or transport
+failure becomes, with what its message keeps."""
 
 from __future__ import annotations
 

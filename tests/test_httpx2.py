@@ -17,10 +17,8 @@ import wisepops
 from wisepops.testing import FakeWisepops
 
 from .clients import KINDS
-from .conftest import API_KEY
+from .conftest import API_KEY, SDK_AGENT
 from .rawserver import refused_url
-
-SDK_AGENT = f"wisepops-python/{wisepops.__version__}"
 
 
 def call(
@@ -63,9 +61,8 @@ def call(
     return asyncio.run(main()), seen
 
 
-@pytest.fixture
-def fake() -> FakeWisepops:
-    fake = FakeWisepops(api_key=API_KEY)
+def filled(fake: FakeWisepops) -> FakeWisepops:
+    """``fake`` with three contacts, u0@ to u2@example.com."""
     for n in range(3):
         fake.collect(email=f"u{n}@example.com")
     return fake
@@ -73,7 +70,7 @@ def fake() -> FakeWisepops:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_success_through_httpx2(kind: str, fake: FakeWisepops) -> None:
-    with fake.serve() as url:
+    with filled(fake).serve() as url:
         contacts, seen = call(kind, lambda c: c.v2.contacts.iter(page_size=2), base_url=url)
     assert [c.email for c in contacts] == ["u0@example.com", "u1@example.com", "u2@example.com"]
     assert len(seen) == 3  # every page sent by the user's httpx2 client (each after the
@@ -123,7 +120,7 @@ def test_a_timeout_through_httpx2_is_an_api_timeout_error(kind: str, fake: FakeW
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_503_through_httpx2_is_retried(kind: str, fake: FakeWisepops) -> None:
     fake.fail_next(503)
-    with fake.serve() as url:
+    with filled(fake).serve() as url:
         page, seen = call(kind, lambda c: c.emails.list(), base_url=url)
     assert len(page) == 3
     assert len(seen) == 2
@@ -134,7 +131,7 @@ def test_the_httpx2_clients_user_agent_is_kept_and_its_auth_never_sent(
     kind: str, fake: FakeWisepops
 ) -> None:
     headers = {"User-Agent": "acme-sync/1.4", "X-Trace": "abc"}
-    with fake.serve() as url:
+    with filled(fake).serve() as url:
         page, seen = call(
             kind,
             lambda c: c.with_options(max_retries=0).emails.list(),

@@ -1,24 +1,23 @@
-"""with_options(), default_headers and the User-Agent, and the request() escape hatch."""
+"""wisepops/_client.py: what the clients do themselves: derive with with_options(), send
+through the httpx client they make or are given (and close only their own), request(),
+and wait between retries."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+import time
 
 import httpx
 import pytest
 import respx
 
 import wisepops
+import wisepops._client
 from wisepops.testing import FakeWisepops
 
 from .clients import KINDS, call
-from .conftest import API_KEY, BASE_URL
-
-SDK_AGENT = f"wisepops-python/{wisepops.__version__}"
-AUTH = f'WISEPOPS-API key="{API_KEY}"'
-
+from .conftest import API_KEY, AUTH, BASE_URL, REAL_SLEEPS, SDK_AGENT, fail_then_succeed
 
 # --- with_options ------------------------------------------------------------------------
 
@@ -113,84 +112,72 @@ def test_with_options_checks_its_values_like_the_constructor(kind: str) -> None:
         call(kind, lambda c: c.with_options(max_retries=-1))
 
 
-# --- default_headers and the User-Agent ---------------------------------------------------
+# --- the httpx client: ours to close, or the user's to keep ------------------------------
 
 
-def sent_headers(kind: str, **options: Any) -> httpx.Headers:
-    with respx.mock(base_url=BASE_URL) as mock:
-        route = mock.get("/api1/emails").respond(json=[])
-        call(kind, lambda c: c.emails.list(), **options)
-    return route.calls.last.request.headers
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_default_headers_go_with_every_request(kind: str) -> None:
-    headers = sent_headers(kind, default_headers={"X-Trace": "abc", "X-Tenant": "7"})
-    assert (headers["X-Trace"], headers["X-Tenant"]) == ("abc", "7")
-    assert headers["User-Agent"] == SDK_AGENT
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_a_user_agent_in_default_headers_is_kept_with_the_sdks_token_appended(kind: str) -> None:
-    headers = sent_headers(kind, default_headers={"user-agent": "acme-sync/1.4"})
-    assert headers.get_list("User-Agent") == [f"acme-sync/1.4 {SDK_AGENT}"]
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_the_sdks_authorization_always_wins(kind: str) -> None:
-    headers = sent_headers(kind, default_headers={"authorization": "Bearer theirs"})
-    assert headers.get_list("Authorization") == [AUTH]
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_default_headers_may_replace_accept_case_insensitively(kind: str) -> None:
-    assert sent_headers(kind, default_headers={"accept": "*/*"}).get_list("Accept") == ["*/*"]
-
-
-def test_the_user_agent_and_auth_of_a_users_http_client() -> None:
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
+def recording_transport(seen: list[httpx.Request]) -> httpx.MockTransport:
+    def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return httpx.Response(200, json=[])
 
-    headers = {"User-Agent": "acme-sync/1.4", "Authorization": "Bearer theirs"}
-    with httpx.Client(transport=httpx.MockTransport(record), headers=headers) as http:
+    return httpx.MockTransport(handle)
+
+
+def test_a_user_supplied_client_is_used_and_left_open() -> None:
+    seen: list[httpx.Request] = []
+    transport = recording_transport(seen)
+    http = httpx.Client(transport=transport, headers={"X-Trace": "abc"})
+    with wisepops.Client(API_KEY, http_client=http) as client:
+        client.emails.list()
+    assert not http.is_closed
+    assert seen[0].headers["X-Trace"] == "abc"
+    assert seen[0].headers["User-Agent"].startswith("wisepops-python/")
+    http.close()
+
+
+def test_a_user_supplied_async_client_is_used_and_left_open() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=[]))
+
+    async def main() -> bool:
+        http = httpx.AsyncClient(transport=transport)
+        async with wisepops.AsyncClient(API_KEY, http_client=http) as client:
+            await client.emails.list()
+        still_open = not http.is_closed
+        await http.aclose()
+        return still_open
+
+    assert asyncio.run(main())
+
+
+def test_the_client_auth_of_a_user_supplied_client_does_not_add_a_second_key() -> None:
+    seen: list[httpx.Request] = []
+    transport = recording_transport(seen)
+    with httpx.Client(transport=transport, auth=("user", "pass")) as http:
         wisepops.Client(API_KEY, http_client=http).emails.list()
-        mine = {"User-Agent": "x/2"}
-        wisepops.Client(API_KEY, http_client=http, default_headers=mine).emails.list()
-    assert seen[0].headers.get_list("User-Agent") == [f"acme-sync/1.4 {SDK_AGENT}"]
-    assert seen[0].headers.get_list("Authorization") == [AUTH]
-    assert seen[1].headers.get_list("User-Agent") == [f"x/2 {SDK_AGENT}"]  # the argument wins
+    assert seen[0].headers.get_list("Authorization") == [f'WISEPOPS-API key="{API_KEY}"']
 
 
-def test_the_user_agent_of_a_users_async_http_client() -> None:
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=[])
-
-    async def main() -> None:
-        transport = httpx.MockTransport(record)
-        async with httpx.AsyncClient(transport=transport, headers={"User-Agent": "acme/3"}) as http:
-            await wisepops.AsyncClient(API_KEY, http_client=http).emails.list()
-
-    asyncio.run(main())
-    assert seen[0].headers.get_list("User-Agent") == [f"acme/3 {SDK_AGENT}"]
+def test_the_wrong_kind_of_http_client_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"httpx\.Client"):
+        wisepops.Client(API_KEY, http_client=httpx.AsyncClient())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"httpx\.AsyncClient"):
+        wisepops.AsyncClient(API_KEY, http_client=httpx.Client())  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("cls", [wisepops.Client, wisepops.AsyncClient])
-def test_bad_default_headers_are_refused_without_echoing_the_value(
-    cls: type[wisepops.Client],
-) -> None:
-    with pytest.raises(ValueError, match="X-Token") as caught:
-        cls(API_KEY, default_headers={"X-Token": "secret\r\nInjected: 1"})
-    assert "secret" not in str(caught.value)
-    with pytest.raises(ValueError, match="header name"):
-        cls(API_KEY, default_headers={"Bad Name": "x"})
-    with pytest.raises(TypeError, match="mapping"):
-        cls(API_KEY, default_headers=[("X-A", "1")])  # type: ignore[arg-type]
+def test_the_client_owns_and_closes_its_own_http_client() -> None:
+    client = wisepops.Client(API_KEY)
+    with client:
+        pass
+    assert client._http.is_closed
+
+
+def test_the_async_client_closes_its_own_http_client() -> None:
+    async def main() -> bool:
+        async with wisepops.AsyncClient(API_KEY) as client:
+            pass
+        return client._http.is_closed
+
+    assert asyncio.run(main())
 
 
 # --- request(): the escape hatch -----------------------------------------------------------
@@ -268,3 +255,22 @@ def test_request_refuses_a_path_that_leaves_base_url_and_sends_nothing(
 def test_request_refuses_a_method_that_is_not_one(kind: str) -> None:
     with pytest.raises(ValueError, match="method"):
         call(kind, lambda c: c.request("GET /x", "/x"))
+
+
+# --- the waits between retries -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_real_waits_are_used_outside_the_tests(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clients' own sleep functions (patched everywhere else) really wait."""
+    monkeypatch.setattr(wisepops._client, "_sleep", REAL_SLEEPS[0])
+    monkeypatch.setattr(wisepops._client, "_async_sleep", REAL_SLEEPS[1])
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").mock(
+            side_effect=fail_then_succeed(httpx.Response(503, headers={"Retry-After": "0.2"}))
+        )
+        started = time.monotonic()
+        call(kind, lambda c: c.emails.list())
+    assert time.monotonic() - started >= 0.2

@@ -1,4 +1,5 @@
-"""WISEPOPS_LOG=debug|info: requests and retries to stderr, in a fresh interpreter each.
+"""wisepops/_logs.py: silent by default; WISEPOPS_LOG=debug|info sends requests and retries
+to stderr.
 
 The switch is read at ``import wisepops``, so each case runs a script in a subprocess:
 one ``Client`` and one ``AsyncClient`` call, each answered 503 once, then 200.
@@ -12,9 +13,12 @@ import subprocess
 import sys
 from typing import Optional
 
+import httpx
 import pytest
+import respx
 
-from .conftest import API_KEY
+from .clients import call
+from .conftest import API_KEY, BASE_URL, fail_then_succeed
 
 SCRIPT = f"""
 import asyncio
@@ -91,3 +95,10 @@ def test_the_key_is_never_in_the_log() -> None:
     assert "wisepops:" in log
     assert API_KEY not in log
     assert API_KEY[:8] not in log
+
+
+def test_the_library_is_silent_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").mock(side_effect=fail_then_succeed(httpx.Response(503)))
+        call("sync", lambda c: c.emails.list())
+    assert capsys.readouterr() == ("", "")
