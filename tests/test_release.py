@@ -10,6 +10,7 @@ from types import ModuleType
 import pytest
 
 import wisepops
+import wisepops.db
 import wisepops.resources
 import wisepops.testing
 
@@ -19,7 +20,7 @@ DESIGN_NAMES = {
     "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError",
     "AuthenticationError", "PermissionDeniedError", "NotFoundError", "RateLimitError",
     "InternalServerError", "APIResponseValidationError", "PayloadError",
-    "SignatureVerificationError",
+    "SignatureVerificationError", "Cursor",
 }  # fmt: skip
 
 
@@ -54,7 +55,7 @@ def public_objects(module: ModuleType) -> list[tuple[str, object]]:
 
 @pytest.mark.parametrize(
     ("name", "obj"),
-    [item for module in (wisepops, wisepops.testing, wisepops.resources)
+    [item for module in (wisepops, wisepops.testing, wisepops.resources, wisepops.db)
      for item in public_objects(module)],
     ids=lambda value: value if isinstance(value, str) else "",
 )  # fmt: skip
@@ -80,4 +81,4 @@ def test_import_wisepops_leaves_the_cli_the_fake_and_asyncio_for_later() -> None
     )
     assert not loaded & {"wisepops._cli", "wisepops.testing", "wisepops._fake_api", "asyncio",
                          "http.server", "argparse", "csv", "anyio", "trio", "httpx2",
-                         "wisepops._httpx2"}  # fmt: skip
+                         "wisepops._httpx2", "sqlalchemy", "wisepops.db"}  # fmt: skip

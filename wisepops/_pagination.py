@@ -61,7 +61,10 @@ class Cursor:
     seen: Mapping[str, int] = attrs.field(factory=dict, hash=False)
 
     def to_json(self) -> str:
-        """A short JSON string that :meth:`from_json` reads back; it holds no personal data."""
+        """A short JSON string that :meth:`from_json` reads back; it holds no personal data.
+
+        Example: ``Path("cursor.json").write_text(walk.cursor.to_json())``
+        """
         at = self.collected_at
         return json.dumps(
             {
@@ -74,7 +77,10 @@ class Cursor:
 
     @classmethod
     def from_json(cls, text: Union[str, bytes]) -> Cursor:
-        """Read what :meth:`to_json` wrote; ``ValueError`` saying what is wrong otherwise."""
+        """Read what :meth:`to_json` wrote; ``ValueError`` saying what is wrong otherwise.
+
+        Example: ``client.emails.iter(cursor=Cursor.from_json(Path("cursor.json").read_text()))``
+        """
         try:
             saved = json.loads(text)
         except (ValueError, TypeError) as exc:
@@ -99,7 +105,7 @@ class Cursor:
             raise ValueError("a cursor with seen records needs their collected_at")
         return cls(None if at is None else parse_datetime(at), seen)
 
-    def advanced(self, contacts: Sequence[Contact]) -> Cursor:
+    def _advanced(self, contacts: Sequence[Contact]) -> Cursor:
         """The cursor past ``contacts``, which were just yielded, oldest first."""
         if not contacts:
             return self
@@ -114,7 +120,7 @@ class Cursor:
             seen[key] = seen.get(key, 0) + 1
         return Cursor(newest, seen)
 
-    def collected_after(self, inclusive: bool = False) -> Optional[datetime]:
+    def _collected_after(self, inclusive: bool = False) -> Optional[datetime]:
         """What to ask for next: the instant itself while nothing at it has been yielded or
         when the server is known to read ``>=``; else a millisecond before it, so that a
         ``>`` server sends the rest of its instant too.
@@ -183,7 +189,7 @@ class KeysetWalk:
         self._inclusive = False  # seen to send records at exactly collected_after
         self._previous: Sequence[Contact] = ()
         self._next: Optional[Operation[Page[Contact]]] = None
-        self._ask(start.collected_after())
+        self._ask(start._collected_after())
 
     def _ask(self, after: Optional[datetime]) -> None:
         """Ask by ``collected_after``: the answer starts again at the cursor's instant."""
@@ -208,8 +214,8 @@ class KeysetWalk:
         if items and self._after is not None and items[0].collected_at == self._after:
             self._inclusive = True
         self._batch, self._yielded = fresh, (0, self.position)
-        self.position = self.position.advanced(fresh)
-        ahead = self.position.collected_after(self._inclusive)
+        self.position = self.position._advanced(fresh)
+        ahead = self.position._collected_after(self._inclusive)
         if not page.has_next:
             self._next = None
         elif not fresh and self._page is None and _later(ahead, self._after):
@@ -230,7 +236,7 @@ class KeysetWalk:
         """The cursor past the first ``count`` records of the last page accepted; ``count``
         never decreases between two pages."""
         done, cursor = self._yielded
-        cursor = cursor.advanced(self._batch[done:count])
+        cursor = cursor._advanced(self._batch[done:count])
         self._yielded = (count, cursor)
         return cursor
 
@@ -381,7 +387,15 @@ class Walk(_Walking, Iterator[Contact]):
     def pages(self) -> Iterator[Sequence[Contact]]:
         """The records one page at a time: one list per call made, empty when a page held
         nothing new. ``cursor`` is past each list when it is handed out, so that a page
-        and its cursor can be committed together."""
+        and its cursor can be committed together.
+
+        Example::
+
+            for page in walk.pages():
+                with database.transaction():
+                    save_all(page)
+                    save_cursor(walk.cursor.to_json())
+        """
         if self._index < len(self._batch):  # the rest of the page in hand
             rest, self._index = self._batch[self._index :], len(self._batch)
             yield rest
@@ -392,7 +406,15 @@ class Walk(_Walking, Iterator[Contact]):
 
 
 class AsyncWalk(_Walking, AsyncIterator[Contact]):
-    """What the async ``iter()`` returns: :class:`Walk`, with ``async for``."""
+    """What the async ``iter()`` returns: :class:`Walk`, with ``async for``.
+
+    Example::
+
+        walk = client.v2.contacts.iter(cursor=cursor)
+        async for contact in walk:
+            await save(contact)
+        cursor = walk.cursor
+    """
 
     def __init__(
         self,
@@ -416,7 +438,10 @@ class AsyncWalk(_Walking, AsyncIterator[Contact]):
         return batch[index]
 
     async def pages(self) -> AsyncIterator[Sequence[Contact]]:
-        """:meth:`Walk.pages`, awaited."""
+        """:meth:`Walk.pages`, with ``async for``.
+
+        Example: ``async for page in walk.pages(): await save_all(page, walk.cursor)``
+        """
         if self._index < len(self._batch):
             rest, self._index = self._batch[self._index :], len(self._batch)
             yield rest
