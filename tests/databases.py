@@ -27,7 +27,7 @@ HOW = (
 )
 
 
-def _bindir() -> Optional[Path]:
+def bindir() -> Optional[Path]:
     """Where initdb and pg_ctl are: on PATH, pg_config's answer, or Debian's folder."""
     found = shutil.which("initdb")
     if found:
@@ -98,12 +98,12 @@ class Cluster:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Cluster]:
     """The session's PostgreSQL cluster; skips (or fails, where required) without one."""
-    bindir = _bindir()
-    if bindir is None:
+    found = bindir()
+    if found is None:
         if os.environ.get(REQUIRED) == "required":
             pytest.fail(f"{REQUIRED}=required, and {HOW}")
         pytest.skip(HOW)
-    cluster = Cluster(bindir)
+    cluster = Cluster(found)
     try:
         yield cluster
     finally:
