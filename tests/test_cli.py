@@ -237,7 +237,7 @@ def test_checkpoint_needs_output(
     served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status, _, err = run_main(capsys, "emails", "export", "--checkpoint", str(tmp_path / "cp"))
-    assert status == 1
+    assert status == 2
     assert "--checkpoint needs --output" in err
 
 
@@ -320,8 +320,9 @@ def test_unwritable_output(
 def test_a_refused_hook_url(served: str, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run_main(capsys, "hooks", "create", "not-a-url")
     assert (status, err) == (
-        1,
-        "wisepops: error: target_url must be an absolute http(s) URL, got 'not-a-url'\n",
+        2,
+        "wisepops hooks create: error: target_url must be an absolute http(s) URL, "
+        "got 'not-a-url' (see wisepops hooks create --help)\n",
     )
 
 
@@ -348,7 +349,7 @@ def test_hooks_on_api1(fake: FakeWisepops, served: str, capsys: pytest.CaptureFi
     status, _, err = run_main(
         capsys, "hooks", "create", "https://example.com/h", "--api", "v1", "--event", "survey"
     )
-    assert status == 1
+    assert status == 2
     assert "event must be one of email on api1" in err
 
 
