@@ -83,8 +83,9 @@ def test_unwritable_output(
 def test_a_refused_hook_url(served: str, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run_main(capsys, "hooks", "create", "not-a-url")
     assert (status, err) == (
-        1,
-        "wisepops: error: target_url must be an absolute http(s) URL, got 'not-a-url'\n",
+        2,
+        "wisepops hooks create: error: target_url must be an absolute http(s) URL, "
+        "got 'not-a-url' (see wisepops hooks create --help)\n",
     )
 
 

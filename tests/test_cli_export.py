@@ -224,7 +224,7 @@ def test_checkpoint_needs_output(
     served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status, _, err = run_main(capsys, "emails", "export", "--checkpoint", str(tmp_path / "cp"))
-    assert status == 1
+    assert status == 2
     assert "--checkpoint needs --output" in err
 
 

@@ -27,7 +27,11 @@ def test_the_vectors_match_the_shared_reference(signature_vectors: list[dict[str
         if shared.is_file():
             assert json.loads(shared.read_text("utf-8")) == signature_vectors
             return
-    pytest.skip("shared/reference is not beside this checkout")
+    pytest.skip(
+        "no shared/reference/signature-vectors.json in a directory above this checkout, to "
+        "compare tests/data's copy with: run the tests from a checkout placed beside "
+        "shared/ to check it (the other signature tests use the copy either way)"
+    )
 
 
 def test_sign_matches_php_hash_hmac(signature_vectors: list[dict[str, str]]) -> None:

@@ -14,6 +14,8 @@ Example::
     contacts = wisepops.unwrap(raw_body, signature_header, api_key)
 """
 
+import sys
+
 from ._client import AsyncClient, Client
 from ._errors import (
     APIConnectionError,
@@ -67,4 +69,31 @@ __all__ = [
     "verify_signature",
 ]
 
+
+def _publish(namespace: dict[str, object]) -> None:
+    """Name the public classes ``wisepops.X``, as users import them, in reprs and tracebacks.
+
+    Their annotations are resolved first, in the private module that defines them, since
+    ``typing.get_type_hints`` reads a class's names from its ``__module__``.
+    """
+    import inspect  # noqa: PLC0415 - needed once, here
+    import typing  # noqa: PLC0415
+
+    for name in __all__:
+        cls = namespace[name]
+        if isinstance(cls, type) and cls.__module__ != __name__:
+            if sys.version_info >= (3, 10):
+                own = inspect.get_annotations(cls)
+            else:  # the class's own, as inspect.get_annotations reads them from 3.10 on
+                own = cls.__dict__.get("__annotations__")  # noqa: RUF063
+            if own:
+                try:
+                    hints = typing.get_type_hints(cls, include_extras=True)
+                except NameError:  # a name only type checkers import: unresolvable anyway
+                    hints = dict(own)
+                cls.__annotations__ = {key: hints[key] for key in own}
+            cls.__module__ = __name__
+
+
+_publish(globals())
 _configure_logging()  # WISEPOPS_LOG=debug|info: requests and retries to stderr

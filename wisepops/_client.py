@@ -19,7 +19,8 @@ from ._config import (
     resolve_config,
 )
 from ._core import Command, RequestSpec, exchange
-from ._operations import Operation
+from ._errors import APIError, WisepopsError
+from ._operations import Operation, Plan
 from ._retry import Outcome
 from .resources import V2, AsyncEmails, AsyncHooks, AsyncV2, Emails, Hooks
 
@@ -93,12 +94,16 @@ class _BaseClient(Generic[HttpT]):
     def with_options(
         self: ClientT,
         *,
+        api_key: Optional[str] = None,
         timeout: Optional[TimeoutTypes] = None,
         max_retries: Optional[int] = None,
         default_headers: Optional[Mapping[str, str]] = None,
     ) -> ClientT:
         """A client like this one but for the options given, on the same connection pool.
 
+        ``api_key``: another website's key (WisePops has one key per website), checked as
+        the constructor checks it, but never read from the environment: an empty key is
+        refused rather than replaced by ``WISEPOPS_API_KEY``, another website's.
         ``default_headers`` are added to this client's (a name given again replaces it).
         This client is unchanged. The new one borrows the pool and never closes it: close
         this client when done with both (a pool that was yours stays yours to close).
@@ -107,10 +112,13 @@ class _BaseClient(Generic[HttpT]):
 
             quick = client.with_options(timeout=5, max_retries=0)
             quick.v2.popups.list()
+            shop_b = client.with_options(api_key=keys["shop-b"])
         """
         config = self._config
+        if api_key is not None and not api_key:
+            raise WisepopsError("with_options(api_key=...) was given an empty key")
         return type(self)(
-            config.api_key,
+            config.api_key if api_key is None else api_key,
             base_url=config.base_url,
             timeout=config.timeout if timeout is None else timeout,
             max_retries=config.max_retries if max_retries is None else max_retries,
@@ -171,7 +179,8 @@ class Client(_BaseClient[httpx.Client]):
     emails: Emails
     """api1's collected emails: ``list()`` and ``iter()``."""
     hooks: Hooks
-    """api1's webhooks: ``create()`` and ``delete()``."""
+    """api1's webhooks: ``create()`` and ``delete()``. api1 documents no listing: keep the
+    ids, or use ``v2.hooks``, which also has ``list()`` and ``ensure()``."""
     v2: V2
     """The current API: ``contacts``, ``hooks``, ``popups`` and ``data_privacy``."""
 
@@ -249,6 +258,20 @@ class Client(_BaseClient[httpx.Client]):
         except httpx.RequestError as exc:
             return exc
 
+    def _follow(self, plan: Plan[T]) -> T:
+        try:
+            operation = next(plan)
+            while True:
+                try:
+                    result = self._run(operation)
+                except APIError as error:
+                    operation = plan.throw(error)
+                else:
+                    operation = plan.send(result)
+        except StopIteration as done:
+            value: T = done.value
+            return value
+
 
 class AsyncClient(_BaseClient[httpx.AsyncClient]):
     """The asynchronous client: :class:`Client`'s names, awaited.
@@ -267,7 +290,8 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
     emails: AsyncEmails
     """api1's collected emails: ``await list()`` and ``async for ... in iter()``."""
     hooks: AsyncHooks
-    """api1's webhooks: ``await create()`` and ``await delete()``."""
+    """api1's webhooks: ``await create()`` and ``await delete()``. api1 documents no
+    listing: keep the ids, or use ``v2.hooks``, which also has ``list()`` and ``ensure()``."""
     v2: AsyncV2
     """The current API: ``contacts``, ``hooks``, ``popups`` and ``data_privacy``."""
 
@@ -337,3 +361,17 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
             return await self._http.send(command.build(self._http), auth=None)
         except httpx.RequestError as exc:
             return exc
+
+    async def _follow(self, plan: Plan[T]) -> T:
+        try:
+            operation = next(plan)
+            while True:
+                try:
+                    result = await self._run(operation)
+                except APIError as error:
+                    operation = plan.throw(error)
+                else:
+                    operation = plan.send(result)
+        except StopIteration as done:
+            value: T = done.value
+            return value

@@ -57,6 +57,13 @@ class StoredHook:
     target_url: str
     wisepop_id: Optional[int]
 
+    def listed(self) -> dict[str, Any]:
+        """The hook as ``GET /api2/hooks`` lists it: ``wisepop_id`` only when it has one."""
+        hook: dict[str, Any] = {"id": self.id, "event": self.event, "target_url": self.target_url}
+        if self.wisepop_id is not None:
+            hook["wisepop_id"] = self.wisepop_id
+        return hook
+
 
 @attrs.define
 class PopupStats:
@@ -111,6 +118,9 @@ class State:
 
     def add_contact(self, contact: Contact) -> None:
         """Keep contacts sorted oldest first; a tie goes after the records already there."""
+        if not self.contacts or self.contacts[-1].collected_at <= contact.collected_at:
+            self.contacts.append(contact)  # the usual case, and seeding many stays linear
+            return
         keys = [c.collected_at for c in self.contacts]
         self.contacts.insert(bisect.bisect_right(keys, contact.collected_at), contact)
 
@@ -279,6 +289,14 @@ def _delete_hook(state: State, request: httpx.Request) -> httpx.Response:
     return _answer(200, {})
 
 
+def _list_hooks(api: HookApi) -> Route:
+    def list_hooks(state: State, request: httpx.Request) -> httpx.Response:
+        hooks = [hook.listed() for hook in state.hooks.values() if hook.api == api.name]
+        return _answer(200, hooks)
+
+    return list_hooks
+
+
 def _list_popups(state: State, request: httpx.Request) -> httpx.Response:
     emails: dict[int, int] = {}
     for contact in state.contacts:
@@ -287,6 +305,11 @@ def _list_popups(state: State, request: httpx.Request) -> httpx.Response:
     return _records(
         wire_body((p.popup(emails.get(p.id, 0)) for p in state.popups.values()), "api2")
     )
+
+
+def _list_api1_popups(state: State, request: httpx.Request) -> httpx.Response:
+    """``GET /api1/wisepops``: ids and labels only, as Orchesty's connector reads them."""
+    return _answer(200, [{"id": p.id, "label": p.label} for p in state.popups.values()])
 
 
 def _delete_personal_data(state: State, request: httpx.Request) -> httpx.Response:
@@ -301,7 +324,12 @@ _ROUTES: dict[str, dict[str, Route]] = {
     "/api1/emails": {"GET": _list_emails},
     API1_HOOKS.path: {"POST": _create_hook(API1_HOOKS), "DELETE": _delete_hook},
     "/api2/contacts": {"GET": _list_contacts},
-    API2_HOOKS.path: {"POST": _create_hook(API2_HOOKS), "DELETE": _delete_hook},
+    "/api1/wisepops": {"GET": _list_api1_popups},
+    API2_HOOKS.path: {
+        "GET": _list_hooks(API2_HOOKS),
+        "POST": _create_hook(API2_HOOKS),
+        "DELETE": _delete_hook,
+    },
     "/api2/wisepops": {"GET": _list_popups},
     "/api2/data-privacy": {"DELETE": _delete_personal_data},
 }

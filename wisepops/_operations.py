@@ -7,13 +7,14 @@ are caught here, before anything is sent.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any, Callable, Generic, Literal, Optional, TypeVar, get_args
 from urllib.parse import urlsplit
 
 import attrs
 import httpx
 
+from ._errors import APIConnectionError, APIResponseValidationError, InternalServerError
 from ._wire.decode import RecordError, decode_json, json_type, list_from_json
 from ._wire.records import Contact, Hook, Page, Popup
 from ._wire.times import DateLike, query_instant
@@ -187,6 +188,67 @@ def delete_hook(hooks: HookApi, hook_id: int) -> Operation[None]:
     """``DELETE /apiN/hooks?hook_id=N``."""
     hook_id = _positive_int("hook_id", hook_id)
     return Operation("DELETE", hooks.path, _ignore_body, _query(hook_id=hook_id))
+
+
+def _wrapped_array(answer: Any) -> Any:
+    """The array of a listing: the answer itself, or the one array an object wraps.
+
+    Only integrations document ``GET /api2/hooks`` (an array); ``{"hooks": [...]}`` or
+    ``{"data": [...], "total": 2}`` would be read too, rather than guessed at by name.
+    """
+    if type(answer) is not dict:
+        return answer  # an array, or what list_from_json names as not one
+    arrays = [value for value in answer.values() if type(value) is list]
+    if len(arrays) != 1:
+        raise RecordError(
+            f"expected an array of hooks, or an object holding one, got an object holding "
+            f"{len(arrays)} arrays"
+        )
+    return arrays[0]
+
+
+def list_hooks(hooks: HookApi) -> Operation[list[Hook]]:
+    """``GET /api2/hooks``: every hook of the website (no API documents it for api1)."""
+    return Operation(
+        "GET",
+        hooks.path,
+        lambda response: list_from_json(Hook, _wrapped_array(decode_json(response.content))),
+    )
+
+
+Plan = Generator[Operation[Any], Any, T]
+"""Several operations in a row: each result is sent back in, each API error thrown in."""
+
+_MAY_HAVE_ACTED = (APIConnectionError, APIResponseValidationError, InternalServerError)
+"""Errors of a POST after which the hook may exist all the same."""
+
+
+def ensure_hook(
+    hooks: HookApi, target_url: str, event: str, wisepop_id: Optional[int], retries: int
+) -> Plan[Hook]:
+    """The hook with this URL, event and pop-up: the one listed, else a new one.
+
+    A create whose answer is lost may have worked, so the hooks are listed again before
+    creating again (at most ``retries`` more times): one call never leaves two hooks.
+    """
+    create = create_hook(hooks, target_url, event, wisepop_id)  # checks the arguments
+    wanted = (target_url, event, wisepop_id)
+    creates = 0
+    lost: Optional[Exception] = None  # the error of the last create, whose answer was lost
+    while True:
+        listed: list[Hook] = yield list_hooks(hooks)
+        for hook in listed:
+            if (hook.target_url, hook.event, hook.wisepop_id) == wanted:
+                return hook
+        if lost is not None and creates > retries:
+            raise lost
+        creates += 1
+        try:
+            created: Hook = yield create
+        except _MAY_HAVE_ACTED as error:
+            lost = error
+            continue
+        return created
 
 
 # --- pop-ups and data privacy ------------------------------------------------------------

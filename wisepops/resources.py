@@ -17,6 +17,7 @@ from ._operations import (
     HookApi,
     HookEvent,
     Operation,
+    Plan,
 )
 from ._pagination import AsyncWalk, Cursor, Walk, contact_walk, email_walk
 from ._wire.records import Contact, Hook, Page, Popup
@@ -45,11 +46,17 @@ T = TypeVar("T")
 
 
 class SyncRunner(Protocol):
+    @property
+    def max_retries(self) -> int: ...
     def _run(self, operation: Operation[T]) -> T: ...
+    def _follow(self, plan: Plan[T]) -> T: ...
 
 
 class AsyncRunner(Protocol):
+    @property
+    def max_retries(self) -> int: ...
     async def _run(self, operation: Operation[T]) -> T: ...
+    async def _follow(self, plan: Plan[T]) -> T: ...
 
 
 # --- sync --------------------------------------------------------------------------------
@@ -101,8 +108,9 @@ class Emails:
 
 
 class Hooks:
-    """Webhooks: ``client.hooks`` (api1, event ``email`` only) and ``client.v2.hooks``
-    (api2, for sign-up, phone and survey blocks)."""
+    """Webhooks: ``client.hooks`` (api1, event ``email`` only), and the base of
+    ``client.v2.hooks``. api1 documents no listing of hooks: keep the ids it returns, or
+    use :class:`V2Hooks`, which can list them and ensure one exists."""
 
     def __init__(self, client: SyncRunner, hooks: HookApi) -> None:
         self._client = client
@@ -125,6 +133,41 @@ class Hooks:
     def delete(self, hook_id: int) -> None:
         """Delete a hook by its id. Example: ``client.v2.hooks.delete(hook.id)``."""
         self._client._run(ops.delete_hook(self._hooks, hook_id))
+
+
+class V2Hooks(Hooks):
+    """api2's webhooks, for sign-up, phone and survey blocks: ``client.v2.hooks``."""
+
+    def list(self) -> builtins.list[Hook]:
+        """Every hook of the website, as ``GET /api2/hooks`` lists them.
+
+        An answer that wraps the array in an object is read too; keys the SDK does not
+        model are kept in each hook's ``extra``.
+
+        Example::
+
+            for hook in client.v2.hooks.list():
+                print(hook.id, hook.event, hook.target_url)
+        """
+        return self._client._run(ops.list_hooks(self._hooks))
+
+    def ensure(
+        self, target_url: str, event: HookEvent = "email", wisepop_id: Optional[int] = None
+    ) -> Hook:
+        """The hook with this URL, event and pop-up: the existing one, else a new one.
+
+        Safe to run at every deploy: it never creates a duplicate, also when a create's
+        answer is lost (it lists the hooks again before creating again, at most
+        ``max_retries`` more times). Two calls running at the same moment cannot see each
+        other's create, though: run one at a time per website.
+
+        Example::
+
+            hook = client.v2.hooks.ensure("https://example.com/hooks/phone", event="phone")
+        """
+        return self._client._follow(
+            ops.ensure_hook(self._hooks, target_url, event, wisepop_id, self._client.max_retries)
+        )
 
 
 class Contacts:
@@ -201,8 +244,8 @@ class V2:
 
     contacts: Contacts
     """Collected contacts, up to 1,000 a page."""
-    hooks: Hooks
-    """Webhooks for email, phone and survey blocks."""
+    hooks: V2Hooks
+    """Webhooks for email, phone and survey blocks: create, delete, list, ensure."""
     popups: Popups
     """Pop-ups with their metrics."""
     data_privacy: DataPrivacy
@@ -210,7 +253,7 @@ class V2:
 
     def __init__(self, client: SyncRunner) -> None:
         self.contacts = Contacts(client)
-        self.hooks = Hooks(client, ops.API2_HOOKS)
+        self.hooks = V2Hooks(client, ops.API2_HOOKS)
         self.popups = Popups(client)
         self.data_privacy = DataPrivacy(client)
 
@@ -250,7 +293,10 @@ class AsyncEmails:
 
 
 class AsyncHooks:
-    """Webhooks: ``client.hooks`` and ``client.v2.hooks`` on :class:`AsyncClient`."""
+    """Webhooks: ``client.hooks`` on :class:`AsyncClient`, and the base of ``client.v2.hooks``.
+
+    api1 documents no listing of hooks: see :class:`AsyncV2Hooks`.
+    """
 
     def __init__(self, client: AsyncRunner, hooks: HookApi) -> None:
         self._client = client
@@ -266,6 +312,27 @@ class AsyncHooks:
     async def delete(self, hook_id: int) -> None:
         """Like :meth:`Hooks.delete`. Example: ``await client.hooks.delete(hook.id)``."""
         await self._client._run(ops.delete_hook(self._hooks, hook_id))
+
+
+class AsyncV2Hooks(AsyncHooks):
+    """api2's webhooks: ``client.v2.hooks`` on :class:`AsyncClient`."""
+
+    async def list(self) -> builtins.list[Hook]:
+        """Like :meth:`V2Hooks.list`. Example: ``hooks = await client.v2.hooks.list()``."""
+        return await self._client._run(ops.list_hooks(self._hooks))
+
+    async def ensure(
+        self, target_url: str, event: HookEvent = "email", wisepop_id: Optional[int] = None
+    ) -> Hook:
+        """Like :meth:`V2Hooks.ensure`.
+
+        Example::
+
+            hook = await client.v2.hooks.ensure("https://example.com/wisepops/webhook")
+        """
+        return await self._client._follow(
+            ops.ensure_hook(self._hooks, target_url, event, wisepop_id, self._client.max_retries)
+        )
 
 
 class AsyncContacts:
@@ -338,8 +405,8 @@ class AsyncV2:
 
     contacts: AsyncContacts
     """Collected contacts, up to 1,000 a page."""
-    hooks: AsyncHooks
-    """Webhooks for email, phone and survey blocks."""
+    hooks: AsyncV2Hooks
+    """Webhooks for email, phone and survey blocks: create, delete, list, ensure."""
     popups: AsyncPopups
     """Pop-ups with their metrics."""
     data_privacy: AsyncDataPrivacy
@@ -347,12 +414,6 @@ class AsyncV2:
 
     def __init__(self, client: AsyncRunner) -> None:
         self.contacts = AsyncContacts(client)
-        self.hooks = AsyncHooks(client, ops.API2_HOOKS)
+        self.hooks = AsyncV2Hooks(client, ops.API2_HOOKS)
         self.popups = AsyncPopups(client)
         self.data_privacy = AsyncDataPrivacy(client)
-
-
-V2Hooks = Hooks
-"""``client.v2.hooks``: the same class as ``client.hooks``, for api2."""
-AsyncV2Hooks = AsyncHooks
-"""``client.v2.hooks`` on :class:`AsyncClient`."""

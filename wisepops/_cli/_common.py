@@ -1,22 +1,46 @@
-"""What the commands share: their error type and building a client from the options."""
+"""What the commands share: their errors, argument types, building a client, printing."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
+import unicodedata
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable, Optional
 
 import httpx
 
 from .._client import Client
 from .._config import API_KEY_ENV, resolve_api_key
+from .._errors import WisepopsError
 from .._wire.times import parse_datetime
 
 
 class CommandError(Exception):
-    """A failure to report as one line, without a traceback."""
+    """A failure to report as one line, without a traceback: exit status 1."""
+
+
+class UsageError(CommandError):
+    """An argument the command refuses, reported as argparse reports its own: exit status 2."""
+
+
+@contextlib.contextmanager
+def refusals_as_usage() -> Iterator[None]:
+    """Report the SDK's refusal of an argument as a usage error.
+
+    The SDK raises ``ValueError`` or ``TypeError`` only for arguments, before any
+    request; everything else it raises is a ``WisepopsError`` (some of which are
+    ``ValueError`` too: those stay failures).
+    """
+    try:
+        yield
+    except WisepopsError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
 
 
 def api_key(args: argparse.Namespace) -> str:
@@ -35,7 +59,61 @@ def iso_datetime(text: str) -> datetime:
 
 
 def client(args: argparse.Namespace, **options: Any) -> Client:
-    return Client(api_key=api_key(args), base_url=args.base_url, **options)
+    with refusals_as_usage():  # a --base-url that is not a URL
+        return Client(api_key=api_key(args), base_url=args.base_url, **options)
+
+
+def int_between(low: int, high: Optional[int]) -> Callable[[str], int]:
+    """An argparse ``type``: an integer from ``low`` to ``high`` (``None``: no limit).
+
+    Anything else is refused by argparse itself: one line, exit status 2.
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            limits = f"{low} or more" if high is None else f"from {low:,} to {high:,}"
+            raise argparse.ArgumentTypeError(f"must be {limits}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = int_between(1, None)
+"""A pop-up's or a hook's id, a count: 1 or more."""
+port_number = int_between(0, 65535)
+"""A TCP port; 0 lets the system pick a free one."""
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters and lone surrogates escaped, as repr() does."""
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives ``text``: two for wide East Asian characters."""
+    return sum(
+        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        for char in text
+    )
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> str:
+    """Columns two spaces apart, padded to their widest cell; those in ``right`` (numbers)
+    aligned right. Cells are made printable, so that a label cannot break a row."""
+    lines = [list(header)] + [[printable(cell) for cell in row] for row in rows]
+    widths = [max(_width(line[i]) for line in lines) for i in range(len(header))]
+    out = []
+    for line in lines:
+        cells = []
+        for i, cell in enumerate(line):
+            pad = " " * (widths[i] - _width(cell))
+            cells.append(pad + cell if i in right else cell + pad)
+        out.append("  ".join(cells).rstrip())
+    return "\n".join(out)
 
 
 class Progress:

@@ -13,6 +13,7 @@ from .._client import Client
 from .._loopback import LoopbackServer
 from .._wire.records import Contact
 from ..testing import FakeWisepops
+from .samples import country_of
 from .webhook import describe, receiver
 
 DEMO_KEY = "demo-key-not-a-real-one"
@@ -61,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
             step(3, f"client.v2.hooks.create(...) -> hook {hook.id} for pop-up {popup.id}.")
 
             for email, fields in PEOPLE:
-                fake.collect(email=email, wisepop_id=popup.id, fields=fields)
+                country = country_of(fields["City"])
+                fake.collect(email, popup.id, fields, country_code=country)
             step(
                 4,
                 f"{len(PEOPLE)} visitors filled in the form; WisePops queued "

@@ -28,7 +28,7 @@ from .._wire.encode import holds_surrogates
 from .._wire.records import Contact
 from .._wire.schema import schema_of
 from .._wire.times import format_datetime, parse_datetime
-from ._common import CommandError, Progress, api_key, iso_datetime
+from ._common import CommandError, Progress, UsageError, client, iso_datetime, positive_int
 
 CSV_COLUMNS = schema_of(Contact).columns
 CHECKPOINT_VERSION = 2
@@ -55,7 +55,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         metavar="ISO",
         help="only records collected after this ISO 8601 time",
     )
-    export.add_argument("--wisepop-id", type=int, metavar="N", help="only records from this pop-up")
+    export.add_argument(
+        "--wisepop-id", type=positive_int, metavar="N", help="only records from this pop-up"
+    )
     export.add_argument(
         "--format",
         choices=["jsonl", "csv"],
@@ -133,7 +135,7 @@ class Checkpoint:
 
 def run(args: argparse.Namespace) -> int:
     if args.checkpoint is not None and args.output is None:
-        raise CommandError("--checkpoint needs --output: a resumed export appends to a file")
+        raise UsageError("--checkpoint needs --output: a resumed export appends to a file")
     query = {
         "api": args.api,
         "since": None if args.since is None else format_datetime(args.since),
@@ -145,13 +147,12 @@ def run(args: argparse.Namespace) -> int:
     if args.checkpoint is not None:
         checkpoint = Checkpoint.load(args.checkpoint, query)
         _check_resumable(checkpoint, _resumed_file(args), args.checkpoint)
-    key = api_key(args)
     progress = Progress(enabled=sys.stderr.isatty())
     http = httpx.Client(event_hooks={"response": [progress.on_response]})
-    client = Client(api_key=key, base_url=args.base_url, http_client=http)
     try:
+        api = client(args, http_client=http)
         with _jsonl_target(args) as (jsonl, spool):
-            written = export(client, args, checkpoint, jsonl, progress)
+            written = export(api, args, checkpoint, jsonl, progress)
             if spool is not None:
                 _write_csv(spool, args.output)
     finally:

@@ -18,24 +18,26 @@ from .._webhooks import SIGNATURE_HEADER, sign, unwrap, verify_signature
 from .._wire.encode import wire_body
 from .._wire.records import Contact
 from .._wire.times import format_datetime
-from ._common import CommandError, api_key
+from ._common import CommandError, api_key, port_number, positive_int, printable
 
 
-def register(commands: Any, common: argparse.ArgumentParser) -> None:
+def register(commands: Any, key: argparse.ArgumentParser) -> None:
+    """The actions take ``--api-key`` (``key``) and never ``--base-url``: they sign with
+    the key and talk to a receiver, never to the API."""
     group = commands.add_parser("webhook", help="sign, verify, send and receive deliveries")
     actions = group.add_subparsers(title="actions", metavar="ACTION", required=True)
 
-    signer = actions.add_parser("sign", parents=[common], help="print the signature of stdin")
+    signer = actions.add_parser("sign", parents=[key], help="print the signature of stdin")
     signer.set_defaults(run=_sign)
 
     verifier = actions.add_parser(
-        "verify", parents=[common], help="check a signature of stdin; exit 0 if valid, else 1"
+        "verify", parents=[key], help="check a signature of stdin; exit 0 if valid, else 1"
     )
     verifier.add_argument("--signature", required=True, help="the X-Wisepops-Signature value")
     verifier.set_defaults(run=_verify)
 
     sender = actions.add_parser(
-        "send", parents=[common], help="POST a signed delivery to URL, like the dashboard's test"
+        "send", parents=[key], help="POST a signed delivery to URL, like the dashboard's test"
     )
     sender.add_argument("url", help="the receiver's URL")
     sender.add_argument("--payload", type=Path, help="a JSON file to send (default: a sample)")
@@ -45,11 +47,15 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     sender.set_defaults(run=_send)
 
     listener = actions.add_parser(
-        "listen", parents=[common], help="receive deliveries locally, verify and print them"
+        "listen", parents=[key], help="receive deliveries locally, verify and print them"
     )
     listener.add_argument("--host", default="127.0.0.1", help="the address to listen on")
-    listener.add_argument("--port", type=int, default=8000, help="the port (default 8000)")
-    listener.add_argument("--count", type=int, help="stop after this many valid deliveries")
+    listener.add_argument(
+        "--port", type=port_number, default=8000, help="the port (default 8000; 0 picks one)"
+    )
+    listener.add_argument(
+        "--count", type=positive_int, help="stop after this many valid deliveries"
+    )
     listener.set_defaults(run=_listen)
 
 
@@ -150,8 +156,7 @@ def describe(contact: Contact) -> str:
     """
     when = format_datetime(contact.collected_at)
     fields = json.dumps(dict(contact.fields), ensure_ascii=False)
-    line = f"{when}  pop-up {contact.wisepop_id}  {contact.email}  {fields}"
-    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in line)
+    return printable(f"{when}  pop-up {contact.wisepop_id}  {contact.email}  {fields}")
 
 
 def _listen(args: argparse.Namespace) -> int:

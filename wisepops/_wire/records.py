@@ -111,6 +111,9 @@ class Hook(_Record):
     target_url: str = attrs.field(metadata=wire(Kind.TEXT, strict=True))
     event: str = attrs.field(metadata=wire(Kind.TEXT, strict=True))
     wisepop_id: Optional[int] = attrs.field(default=None, metadata=wire(Kind.ID))
+    """Only records from this pop-up are forwarded; ``None``: every pop-up's."""
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False, metadata=EXTRA)
+    """What the SDK does not model, as a listing sent it: keys it does not know yet."""
 
 
 @record("pop-up", api1=False)  # only api2 lists pop-ups
