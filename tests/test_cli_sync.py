@@ -17,6 +17,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from wisepops._cli._common import Progress
 from wisepops._loopback import Disconnect, LoopbackServer
 from wisepops.testing import FakeWisepops
 
@@ -190,3 +191,14 @@ def test_a_missing_key_stops_before_a_database_is_made(url: str, tmp_path: Path)
     assert status == 1
     assert err == "wisepops: error: no API key: pass --api-key or set $WISEPOPS_API_KEY\n"
     assert not (tmp_path / "leads.sqlite3").exists()
+
+
+def test_on_a_terminal_the_progress_line_counts_records_and_calls(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    progress = Progress(enabled=True, pages="calls")
+    progress.set(2500, 3)  # what sync reports after each committed page
+    progress.finish()
+    err = capsys.readouterr().err
+    assert "2,500 records · 3 calls ·" in err
+    assert err.endswith("records/s\n")
