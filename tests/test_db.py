@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import QueuePool
 
 import wisepops
 from wisepops.db import LEADS_TABLE, Api, LeadStore, StoreError
@@ -54,7 +55,7 @@ def store(database_url: str) -> Iterator[LeadStore]:
     store = LeadStore(database_url)
     store.create()
     yield store
-    store.engine.dispose()
+    store.close()
 
 
 def test_add_stores_each_contact_once_and_says_how_many_were_new(store: LeadStore) -> None:
@@ -130,7 +131,7 @@ def test_writing_before_create_says_to_call_it(database_url: str) -> None:
     store = LeadStore(database_url)
     with pytest.raises(StoreError, match=r"no table wisepops_leads: call LeadStore.create\(\)"):
         store.add([contact(0)])
-    store.engine.dispose()
+    store.close()
 
 
 def test_a_table_of_another_layout_is_refused_with_the_difference(database_url: str) -> None:
@@ -162,7 +163,7 @@ def test_a_column_of_your_own_that_may_stay_empty_is_fine(database_url: str) -> 
         connection.exec_driver_sql(f"ALTER TABLE {LEADS_TABLE} ADD COLUMN crm_id TEXT")
     fresh = LeadStore(store.engine)
     assert fresh.add([contact(0)]) == 1
-    store.engine.dispose()
+    store.close()
 
 
 def test_eight_threads_adding_overlapping_deliveries_store_each_once(store: LeadStore) -> None:
@@ -251,7 +252,7 @@ def test_a_path_is_a_sqlite_database_and_the_url_shows_no_password(tmp_path: Pat
     store = LeadStore(tmp_path / "leads.sqlite3")
     store.create()
     assert (tmp_path / "leads.sqlite3").exists()
-    store.engine.dispose()
+    store.close()
     secret = LeadStore("postgresql://user:s3cret@db.example/leads")
     assert repr(secret) == "LeadStore('postgresql+psycopg://user:***@db.example/leads')"
 
@@ -278,3 +279,22 @@ def test_import_wisepops_never_imports_sqlalchemy_and_the_db_module_names_the_ex
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert 'pip install "wisepops[db]"' in out
+
+
+def pooled(engine: sa.Engine) -> int:
+    """How many open connections wait in the engine's pool."""
+    assert isinstance(engine.pool, QueuePool)
+    return engine.pool.checkedin()
+
+
+def test_close_ends_the_stores_own_engine_and_leaves_yours_open(database_url: str) -> None:
+    with LeadStore(database_url) as store:
+        store.create()
+        store.add([contact(0)])
+        assert pooled(store.engine) == 1  # a connection, pooled
+    assert pooled(store.engine) == 0
+    yours = sa.create_engine(database_url)
+    with LeadStore(yours) as borrowed:
+        assert borrowed.add([contact(1)]) == 1
+    assert pooled(yours) == 1  # still yours to use, and to dispose
+    yours.dispose()

@@ -151,6 +151,7 @@ class LeadStore:
     """
 
     def __init__(self, database: Union[str, PathLike[str], sa.Engine]) -> None:
+        self._owned = not isinstance(database, sa.Engine)  # an engine of yours stays open
         self.engine = database if isinstance(database, sa.Engine) else _engine(database)
         self._metadata = _tables()
         self.leads = self._metadata.tables[LEADS_TABLE]
@@ -163,6 +164,21 @@ class LeadStore:
     @property
     def _url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Close the connections of the engine made from a URL; an engine of yours stays
+        as it is. ``with LeadStore(...) as store:`` closes on leaving.
+
+        Example: ``store.close()``, when the job that used it ends
+        """
+        if self._owned:
+            self.engine.dispose()
+
+    def __enter__(self) -> LeadStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def create(self) -> None:
         """Create the tables where they are missing; check the layout of those that are not.

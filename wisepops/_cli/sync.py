@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             )
     finally:
         progress.finish()
-        store.engine.dispose()
+        store.close()
     at = result.cursor.collected_at
     calls = "call" if result.calls == 1 else "calls"
     after = "nothing listed yet" if at is None else f"the next run starts after {format_wire(at)}"
