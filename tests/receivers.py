@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 from types import ModuleType
@@ -14,7 +16,7 @@ import pytest
 KEY = "3f9c1a7e5b2d48c0a6e1f7b9d2c4e8a0"  # the api2 vector's key
 URL = "/wisepops/webhook"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-TABLES = {"flask": "leads", "fastapi": "leads", "django": "django_leads_lead"}
+TABLES = {"flask": "leads", "fastapi": "leads", "django": "wisepops_leads"}
 
 
 def load_sqlite_receiver(
@@ -39,22 +41,26 @@ def load_sqlite_receiver(
 def load_django_receiver(
     monkeypatch: pytest.MonkeyPatch, database: Path, key: str = KEY
 ) -> tuple[ModuleType, str]:
-    """``examples.django_receiver``, migrated, with an empty table and expecting ``key``,
+    """``examples.django_receiver``, migrated, with empty tables and expecting ``key``,
     and the path of its database.
 
     Django's settings are made once per process, so every test shares the database of
-    the first import (``database``, then) and starts by emptying it.
+    the first import (``database``, then) and starts by emptying it. The module refuses
+    to load without its tables, so the first time they are made first, as a user would:
+    ``python examples/django_receiver.py migrate``.
     """
     from django.conf import settings
-    from django.core.management import call_command
 
     monkeypatch.setenv("WISEPOPS_API_KEY", key)
     monkeypatch.setenv("WISEPOPS_DB", str(database))
     monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "testserver,localhost")  # the test clients'
+    if "examples.django_receiver" not in sys.modules:
+        migrate = [sys.executable, "examples/django_receiver.py", "migrate", "--verbosity=0"]
+        subprocess.run(migrate, cwd=EXAMPLES.parent, check=True, timeout=60)
     module = importlib.import_module("examples.django_receiver")
     monkeypatch.setattr(settings, "WISEPOPS_API_KEY", key)
-    call_command("migrate", verbosity=0)
     module.Lead.objects.all().delete()
+    module.leads.SyncCursor.objects.all().delete()
     return module, str(settings.DATABASES["default"]["NAME"])
 
 
@@ -62,5 +68,5 @@ def rows(database: Path | str, table: str) -> list[dict[str, Any]]:
     """Every stored contact, in insertion order, read straight from the SQLite file."""
     with closing(sqlite3.connect(database)) as db:
         db.row_factory = sqlite3.Row
-        found = db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()  # noqa: S608
+        found = db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()  # noqa: S608
     return [dict(row) for row in found]
