@@ -11,16 +11,19 @@ from typing import Any
 
 import pytest
 
+from wisepops.db import LeadStore
+
 KEY = "3f9c1a7e5b2d48c0a6e1f7b9d2c4e8a0"  # the api2 vector's key
 URL = "/wisepops/webhook"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-TABLES = {"flask": "leads", "fastapi": "leads", "django": "django_leads_lead"}
+TABLES = {"flask": "wisepops_leads", "fastapi": "wisepops_leads", "django": "django_leads_lead"}
 
 
-def load_sqlite_receiver(
-    name: str, monkeypatch: pytest.MonkeyPatch, database: Path, key: str = KEY
+def load_receiver(
+    name: str, monkeypatch: pytest.MonkeyPatch, database: Path | str, key: str = KEY
 ) -> ModuleType:
-    """``examples.<name>_receiver`` storing into ``database``, expecting ``key``.
+    """``examples.<name>_receiver`` (Flask or FastAPI) storing into ``database``, a SQLite
+    path or a URL, expecting ``key``.
 
     The module reads its key and database at import, once per test session: the first
     import gets them from the environment, and every test gets its own through the
@@ -30,9 +33,9 @@ def load_sqlite_receiver(
     monkeypatch.setenv("WISEPOPS_DB", str(database))
     module = importlib.import_module(f"examples.{name}_receiver")
     monkeypatch.setattr(module, "API_KEY", key)
-    monkeypatch.setattr(module, "DATABASE", str(database))
-    with closing(module.connect()) as db:
-        db.execute(module.SCHEMA)
+    store = LeadStore(database)
+    store.create()
+    monkeypatch.setattr(module, "store", store)
     return module
 
 
@@ -62,5 +65,5 @@ def rows(database: Path | str, table: str) -> list[dict[str, Any]]:
     """Every stored contact, in insertion order, read straight from the SQLite file."""
     with closing(sqlite3.connect(database)) as db:
         db.row_factory = sqlite3.Row
-        found = db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()  # noqa: S608
+        found = db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()  # noqa: S608
     return [dict(row) for row in found]

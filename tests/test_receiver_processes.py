@@ -70,10 +70,12 @@ def free_port() -> int:
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WISEPOPS_")}
     env.update(
-        WISEPOPS_DB=str(tmp_path / "leads.sqlite3"),
-        XDG_RUNTIME_DIR=str(tmp_path),  # where recent gunicorns put a control socket: one each
-        PYTHONUNBUFFERED="1",
-        **extra,
+        {
+            "WISEPOPS_DB": str(tmp_path / "leads.sqlite3"),
+            "XDG_RUNTIME_DIR": str(tmp_path),  # where recent gunicorns put a control socket
+            "PYTHONUNBUFFERED": "1",
+            **extra,  # which may name WISEPOPS_DB
+        }
     )
     return env
 
@@ -100,12 +102,15 @@ def started(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
 
 
 @contextlib.contextmanager
-def serving(server: Server, tmp_path: Path) -> Iterator[str]:
-    """The server, once it answers HTTP; yields the webhook's URL."""
+def serving(
+    server: Server, tmp_path: Path, log_name: str = "server.log", **env: str
+) -> Iterator[str]:
+    """The server, once it answers HTTP; yields the webhook's URL. ``env`` adds to or
+    overrides its environment (``WISEPOPS_DB``, say)."""
     port = free_port()
     argv = [arg.format(port=port) for arg in server.argv]
-    log = tmp_path / "server.log"
-    env = environment(tmp_path, WISEPOPS_API_KEY=KEY, PORT=str(port))
+    log = tmp_path / log_name
+    env = environment(tmp_path, **{"WISEPOPS_API_KEY": KEY, "PORT": str(port), **env})
     with started(argv, env, log) as process:
         url = f"http://127.0.0.1:{port}{URL}"
         deadline = time.monotonic() + READY_WITHIN
@@ -146,12 +151,15 @@ def two_mib_chunked() -> Iterator[bytes]:
         yield b" " * 65536
 
 
-HOSTILE = [  # signed values no database here can store, or no parser can read
-    '{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 1, "email": "\\ud800@x.com"}',
+HOSTILE = [  # signed values no parser can read
     '{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 9223372036854775808}',
     '{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 1, "fields": {"a": NaN}}',
     '{"collected_at": "0001-01-01T00:00:00+01:00", "wisepop_id": 1}',
 ]
+
+# A text no database can hold as sent: Django refuses it, LeadStore keeps it in extra.
+UNSTORABLE = '{"collected_at": "2024-01-01T00:00:00Z", "wisepop_id": 1, "email": "\\ud800@x.com"}'
+UNSTORABLE_ANSWER = {"django": 400, "flask": 200, "fastapi": 200}
 
 
 @pytest.mark.parametrize("server", SERVERS.values(), ids=SERVERS.keys())
@@ -180,11 +188,13 @@ def test_a_receiver_keeps_what_it_acknowledged_across_a_restart(
     ]
     assert chunked.status_code == (411 if server.name == "django" else 413)
     assert declared.status_code == 413
-    assert [(r.status_code, bool(r.json()["error"])) for r in hostile] == [(400, True)] * 4
+    assert [(r.status_code, bool(r.json()["error"])) for r in hostile] == [(400, True)] * 3
 
     with serving(server, tmp_path) as url:  # a restart
         assert deliver(url, two).json() == {"received": 2, "new": 0}
         assert rows(tmp_path / "leads.sqlite3", TABLES[server.name]) == committed
+        unstorable = deliver(url, f"[{UNSTORABLE}]".encode())
+        assert unstorable.status_code == UNSTORABLE_ANSWER[server.name]
         with closing(sqlite3.connect(tmp_path / "leads.sqlite3")) as db:
             db.execute(f"ALTER TABLE {TABLES[server.name]} RENAME TO gone")
         outage = deliver(url, one)
@@ -218,4 +228,5 @@ def test_the_fastapi_example_also_runs_as_a_script(
     script = Server("fastapi", [sys.executable, "examples/fastapi_receiver.py"])
     with serving(script, tmp_path) as url:
         assert deliver(url, body).json() == {"received": 1, "new": 1}
-    assert json.loads(rows(tmp_path / "leads.sqlite3", "leads")[0]["fields"])["Prénom"] == "Marie"
+    stored = rows(tmp_path / "leads.sqlite3", TABLES["fastapi"])
+    assert json.loads(stored[0]["fields"])["Prénom"] == "Marie"
