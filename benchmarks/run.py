@@ -328,7 +328,7 @@ def _sync_figure(name: str, url: str, api: str, serving: list[int], rounds: int)
             count, params = 0, {"page_size": "1000"}
             while True:
                 records = json.loads(http.get("/api2/contacts", params=params).content)
-                rows = [_row(record, postgres) for record in records]
+                rows = [hand_row(record, postgres, "api2") for record in records]
                 cursor = raw.cursor()
                 cursor.executemany(insert, rows)
                 raw.commit()
@@ -361,8 +361,9 @@ def _sync_figure(name: str, url: str, api: str, serving: list[int], rounds: int)
     )
 
 
-def _row(record: dict[str, object], postgres: bool) -> tuple[object, ...]:
-    """What the hand-written loop stores: the same columns, computed as plainly."""
+def hand_row(record: dict[str, object], postgres: bool, source: str) -> tuple[object, ...]:
+    """What hand-written code stores for an api2 record: the columns of wisepops_leads,
+    computed as plainly (also the bare receiver's, in bare_receiver.py)."""
     fields = record["fields"]
     assert isinstance(fields, dict)
     email = fields.get("email")
@@ -380,7 +381,7 @@ def _row(record: dict[str, object], postgres: bool) -> tuple[object, ...]:
         record.get("form_session"),
         json.dumps(fields),
         "{}",
-        "api2",
+        source,
         datetime.now(timezone.utc) if postgres else time.strftime("%Y-%m-%d %H:%M:%S"),
     )
 

@@ -1,34 +1,33 @@
-"""Receive WisePops webhooks in FastAPI and store each contact once in SQLite: copy the route.
+"""Receive WisePops webhooks in FastAPI and store each contact once: copy the route.
 
-Into your app, copy the route with ``store``, ``connect``, ``read_capped``, ``refusal`` and
-the constants ``MAX_BODY_BYTES``, ``SCHEMA`` and ``INSERT``; ``ruff check --select F`` on
-the copy shows anything left behind as an undefined name.
+Into your app, copy the route with ``store`` (made and created at start, below),
+``read_capped`` and ``MAX_BODY_BYTES``; ``ruff check --select F`` on the copy shows
+anything left behind as an undefined name.
 
 Run it, from the repository's root::
 
-    pip install wisepops fastapi uvicorn
+    pip install "wisepops[db]" fastapi uvicorn   # "wisepops[postgresql]" for PostgreSQL
     export WISEPOPS_API_KEY=your-key     # required: without it the receiver will not start
     uvicorn examples.fastapi_receiver:app --port 8000
 
 (or ``python examples/fastapi_receiver.py``, on PORT), then point a hook at
-``http://<host>:8000/wisepops/webhook``. Contacts go to the SQLite file named by
-``WISEPOPS_DB`` (default ``leads.sqlite3`` in the working directory), one row per
-``dedupe_key``, committed before the 200.
+``http://<host>:8000/wisepops/webhook``. Contacts go to the table ``wisepops_leads``, the
+one ``wisepops sync`` fills, in ``WISEPOPS_DB``: a SQLite file path (default
+``leads.sqlite3`` in the working directory) or a database URL (``postgresql://user@host/db``).
+One row per ``dedupe_key``, committed before the 200.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sqlite3
 import sys
-from contextlib import closing
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 import wisepops
+from wisepops.db import LeadStore, StoreError
 
 MAX_BODY_BYTES = 1024 * 1024  # deliveries are a few KB; refuse anything absurd
 
@@ -39,74 +38,15 @@ if not API_KEY:
     # gunicorn stops instead of starting new workers that would answer 500 to every delivery.
     sys.exit(3)
 
-DATABASE = os.environ.get("WISEPOPS_DB", "leads.sqlite3")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS leads (
-    id INTEGER PRIMARY KEY,
-    dedupe_key TEXT NOT NULL UNIQUE,
-    collected_at TEXT NOT NULL,
-    wisepop_id INTEGER NOT NULL,
-    email TEXT,
-    ip TEXT,
-    country_code TEXT,
-    form_session TEXT,
-    fields TEXT NOT NULL,
-    extra TEXT NOT NULL DEFAULT '{}',  -- what the SDK does not model yet, kept as sent
-    received_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
-)
-"""
-
-INSERT = """
-INSERT INTO leads
-    (dedupe_key, collected_at, wisepop_id, email, ip, country_code, form_session, fields, extra)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (dedupe_key) DO NOTHING
-"""
-
-
-def connect() -> sqlite3.Connection:
-    return sqlite3.connect(DATABASE, timeout=10)  # wait up to 10 s for another writer
-
-
-with closing(connect()) as startup:  # a WISEPOPS_DB that cannot be opened fails here
-    startup.execute(SCHEMA)
+try:
+    store = LeadStore(os.environ.get("WISEPOPS_DB", "leads.sqlite3"))
+    store.create()  # the table where it is missing: a database that cannot be used fails here
+except StoreError as exc:
+    print(f"WISEPOPS_DB: {exc}", file=sys.stderr)
+    sys.exit(3)  # as for a missing key
+store.engine.dispose()  # no connection is shared with worker processes forked after import
 
 app = FastAPI()
-
-
-def store(contacts: list[wisepops.Contact]) -> int:
-    """Insert the contacts not stored yet, and commit; return how many were new.
-
-    WisePops retries deliveries, so a record can come twice: the unique ``dedupe_key``
-    makes the second time store nothing. A value SQLite cannot hold (a lone surrogate in
-    a string, an integer beyond 64 bits) raises ``ValueError`` or ``OverflowError``, and
-    nothing of the delivery is stored. Blocking: call it in a thread, off the event loop.
-    """
-    rows = [
-        (
-            contact.dedupe_key,
-            contact.collected_at.isoformat(),
-            contact.wisepop_id,
-            contact.email,
-            contact.ip,
-            contact.country_code,
-            contact.form_session,
-            json.dumps(dict(contact.fields), allow_nan=False),  # NaN is not JSON
-            json.dumps(dict(contact.extra), allow_nan=False),
-        )
-        for contact in contacts
-    ]
-    with closing(connect()) as db, db:  # "with db" commits, or rolls back on an error
-        return db.executemany(INSERT, rows).rowcount
-
-
-def refusal(exc: Exception) -> str:
-    """Why a signed delivery is refused, in words its sender can act on."""
-    if isinstance(exc, UnicodeEncodeError):  # valid JSON (\ud800), but not storable text
-        bad = exc.object[exc.start : exc.end]
-        return f"a text value holds a lone surrogate ({bad!a}), which the database cannot store"
-    return str(exc)
 
 
 async def read_capped(request: Request, limit: int) -> bytes | None:
@@ -132,14 +72,14 @@ async def wisepops_webhook(request: Request) -> JSONResponse:
     signature = request.headers.get(wisepops.SIGNATURE_HEADER)
     try:
         contacts = wisepops.unwrap(body, signature, API_KEY)
-        new = await run_in_threadpool(store, contacts)
     except wisepops.SignatureVerificationError:
         return JSONResponse({"error": "invalid or missing signature"}, status_code=401)
-    except (ValueError, OverflowError) as exc:
-        # A signed body that is not valid records (PayloadError is a ValueError), or a
-        # value SQLite cannot hold. A database that fails (sqlite3.OperationalError) is
-        # not caught: the server answers 500, logs the traceback, and WisePops retries.
-        return JSONResponse({"error": refusal(exc)}, status_code=400)
+    except wisepops.PayloadError as exc:  # signed, but not valid records: the sender's fault
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    # One transaction, committed before the 200, in a thread: it blocks. A redelivery
+    # stores nothing new. A database that fails raises: the server answers 500, logs why,
+    # and WisePops retries later.
+    new = await run_in_threadpool(store.add, contacts)
     return JSONResponse({"received": len(contacts), "new": new})
 
 

@@ -47,9 +47,10 @@ def bindir() -> Optional[Path]:
 
 
 class Cluster:
-    """A PostgreSQL server on loopback, its data in a temporary folder."""
+    """A PostgreSQL server on loopback, its data in a temporary folder; ``durable`` flushes
+    each commit to disk, as a production server does (for benchmarks)."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
         self._bindir = bindir
         self._folder = Path(tempfile.mkdtemp(prefix="wisepops-postgres-"))
         self._as: list[str] = []
@@ -63,10 +64,9 @@ class Cluster:
         self._names = itertools.count(1)
         data = self._folder / "data"
         self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        options = (
-            f"-p {self.port} -k {self._folder} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
+        options = f"-p {self.port} -k {self._folder} -c listen_addresses=127.0.0.1"
+        if not durable:  # the tests' own: fast, and lost with the machine
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log = str(self._folder / "log")
         self._run("pg_ctl", "-D", str(data), "-l", log, "-w", "-o", options, "start")
 

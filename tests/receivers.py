@@ -13,16 +13,19 @@ from typing import Any
 
 import pytest
 
+from wisepops.db import LeadStore
+
 KEY = "3f9c1a7e5b2d48c0a6e1f7b9d2c4e8a0"  # the api2 vector's key
 URL = "/wisepops/webhook"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-TABLES = {"flask": "leads", "fastapi": "leads", "django": "wisepops_leads"}
+TABLES = {"flask": "wisepops_leads", "fastapi": "wisepops_leads", "django": "wisepops_leads"}
 
 
-def load_sqlite_receiver(
-    name: str, monkeypatch: pytest.MonkeyPatch, database: Path, key: str = KEY
+def load_receiver(
+    name: str, monkeypatch: pytest.MonkeyPatch, database: Path | str, key: str = KEY
 ) -> ModuleType:
-    """``examples.<name>_receiver`` storing into ``database``, expecting ``key``.
+    """``examples.<name>_receiver`` (Flask or FastAPI) storing into ``database``, a SQLite
+    path or a URL, expecting ``key``.
 
     The module reads its key and database at import, once per test session: the first
     import gets them from the environment, and every test gets its own through the
@@ -32,9 +35,9 @@ def load_sqlite_receiver(
     monkeypatch.setenv("WISEPOPS_DB", str(database))
     module = importlib.import_module(f"examples.{name}_receiver")
     monkeypatch.setattr(module, "API_KEY", key)
-    monkeypatch.setattr(module, "DATABASE", str(database))
-    with closing(module.connect()) as db:
-        db.execute(module.SCHEMA)
+    store = LeadStore(database)
+    store.create()
+    monkeypatch.setattr(module, "store", store)
     return module
 
 

@@ -189,6 +189,30 @@ def test_eight_threads_adding_overlapping_deliveries_store_each_once(store: Lead
     assert stored(store) == contacts
 
 
+def test_eight_stores_creating_the_tables_at_once_all_succeed(database_url: str) -> None:
+    """As the workers of several receivers and a sync do, started together on an empty
+    database: without taking turns, all but one failed on SQLite and most on PostgreSQL."""
+    stores = [LeadStore(database_url) for _ in range(8)]
+    start = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def create(store: LeadStore) -> None:
+        start.wait()
+        try:
+            store.create()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.engine.dispose()
+    assert errors == []
+
+
 @pytest.mark.parametrize("hook_api", ["api1", "api2"])
 def test_a_webhook_and_a_sync_of_the_same_lead_leave_one_row(
     store: LeadStore, hook_api: str

@@ -14,7 +14,7 @@ import wisepops
 from wisepops.testing import FakeWisepops
 
 from .clients import KINDS, call
-from .receivers import load_sqlite_receiver, rows
+from .receivers import TABLES, load_receiver, rows
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -180,7 +180,8 @@ def test_an_empty_fields_object_is_sent_as_php_does() -> None:
 
 
 def test_deliver_in_process_to_a_wsgi_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    receiver = load_sqlite_receiver("flask", monkeypatch, tmp_path / "leads.sqlite3", "test_key")
+    database = tmp_path / "leads.sqlite3"
+    receiver = load_receiver("flask", monkeypatch, database, "test_key")
     fake = FakeWisepops()
     with fake.client() as client:
         client.hooks.create("http://localhost/wisepops/webhook")
@@ -190,27 +191,28 @@ def test_deliver_in_process_to_a_wsgi_app(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert [r.status_code for r in results] == [200, 200]
     assert all(r.ok for r in results)
     assert fake.deliveries == []
-    assert [row["email"] for row in rows(receiver.DATABASE, "leads")] == [
+    assert [row["email"] for row in rows(database, TABLES["flask"])] == [
         "a@example.com",
         "b@example.com",
     ]
 
 
 def test_deliver_in_process_to_an_asgi_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    receiver = load_sqlite_receiver("fastapi", monkeypatch, tmp_path / "leads.sqlite3", "test_key")
+    database = tmp_path / "leads.sqlite3"
+    receiver = load_receiver("fastapi", monkeypatch, database, "test_key")
     fake = FakeWisepops()
     with fake.client() as client:
         client.v2.hooks.create("http://localhost/wisepops/webhook")
     fake.collect(email="a@example.com")
     (result,) = fake.deliver(receiver.app)
     assert result.status_code == 200
-    assert len(rows(receiver.DATABASE, "leads")) == 1
+    assert len(rows(database, TABLES["fastapi"])) == 1
 
 
 def test_refused_deliveries_stay_queued_for_a_retry(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    receiver = load_sqlite_receiver("flask", monkeypatch, tmp_path / "leads.sqlite3", "other-key")
+    receiver = load_receiver("flask", monkeypatch, tmp_path / "leads.sqlite3", "other-key")
     fake = FakeWisepops()  # signs with "test_key": the receiver expects another key
     with fake.client() as client:
         client.hooks.create("http://localhost/wisepops/webhook")

@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -45,6 +46,8 @@ __all__ = ["LEADS_TABLE", "SYNC_TABLE", "LeadStore", "StoreError", "SyncResult"]
 LEADS_TABLE = "wisepops_leads"
 SYNC_TABLE = "wisepops_sync"
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another one's transaction
+_BUSY = "wisepops_busy_timeout"  # set on this SQLite connection: a key of the pool's info
+_CREATE_LOCK = 0x77697365706F7073  # "wisepops": PostgreSQL's advisory lock around create()
 
 Source = Literal["webhook", "api1", "api2"]
 Api = Literal["v1", "v2"]
@@ -183,13 +186,18 @@ class LeadStore:
     def create(self) -> None:
         """Create the tables where they are missing; check the layout of those that are not.
 
+        Safe from many processes starting at once on an empty database (the workers of
+        several receivers, a sync): they take turns, so each finds the tables or makes them.
+
         Example: ``LeadStore("postgresql://app@db/leads").create()``, at deploy or at start
         """
-        with self._connection() as connection:
-            if self._sqlite:
+        if self._sqlite:
+            with self._connection() as connection:  # not inside a transaction
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")  # kept by the file
+        with self._transaction() as connection:  # on SQLite, BEGIN IMMEDIATE: one at a time
+            if self.engine.dialect.name == "postgresql":  # two CREATE TABLEs: one would fail
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CREATE_LOCK})")
             self._metadata.create_all(connection, checkfirst=True)
-            connection.commit()
         self._checked = False
         self._check()
 
@@ -201,8 +209,11 @@ class LeadStore:
             new = store.add(wisepops.unwrap(body, signature, api_key))
         """
         self._check()
+        rows = self._rows(contacts, source)  # before the transaction: it holds a lock
+        if not rows:
+            return 0
         with self._transaction() as connection:
-            return self._insert(connection, contacts, source)
+            return self._insert(connection, rows)
 
     def sync(
         self,
@@ -244,9 +255,11 @@ class LeadStore:
         source: Source = "api1" if api == "v1" else "api2"
         result = SyncResult(new=0, seen=0, calls=0, cursor=walk.cursor)
         for page in walk.pages():
+            rows = self._rows(page, source)  # before the transaction, as in add()
             with self._transaction() as connection:
-                new = self._insert(connection, page, source)
+                new = self._insert(connection, rows) if rows else 0
                 self._save(connection, walk_id, walk.cursor)
+            del rows  # not held while the next page is read
             result = SyncResult(
                 new=result.new + new,
                 seen=result.seen + len(page),
@@ -267,8 +280,10 @@ class LeadStore:
     def _connection(self) -> Iterator[sa.Connection]:
         try:
             with self.engine.connect() as connection:
-                if self._sqlite:  # per connection, also on an engine that is not ours
-                    connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                # Once per connection the pool opens, also on an engine that is not ours.
+                if self._sqlite and _BUSY not in connection.connection.info:
+                    _driver(connection, f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                    connection.connection.info[_BUSY] = True
                 yield connection
         except sa.exc.OperationalError as exc:
             raise StoreError(f"cannot use {self._url}: {_reason(exc)}") from exc
@@ -281,15 +296,15 @@ class LeadStore:
             if not connection.in_transaction():  # the driver's cursor does not begin one
                 connection.begin()
             if self._sqlite:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                _driver(connection, "BEGIN IMMEDIATE")
             yield connection
             connection.commit()
 
-    def _insert(self, connection: sa.Connection, contacts: Iterable[Contact], source: str) -> int:
-        """INSERT ... ON CONFLICT DO NOTHING through the driver's own executemany, which
-        counts the rows it inserted: SQLAlchemy's batched form does not count them on
-        psycopg, and its RETURNING form was 3.5 times slower (benchmarks/README.md)."""
-        statement, binds = self._insert_statement(connection.dialect)
+    def _rows(self, contacts: Iterable[Contact], source: str) -> list[tuple[Any, ...]]:
+        """The driver's values for each contact not repeated in ``contacts``, columns in
+        :data:`_ROW_ORDER`: JSON as text (psycopg would not adapt a dict), else as
+        SQLAlchemy binds it for this database."""
+        binds = self._binds
         stored_at = binds[-1](datetime.now(UTC))
         rows: dict[str, tuple[Any, ...]] = {}
         for contact in contacts:
@@ -297,31 +312,39 @@ class LeadStore:
             if key not in rows:
                 values = _row(contact, key, source)
                 rows[key] = (*(to(value) for to, value in zip(binds, values)), stored_at)
-        if not rows:
-            return 0
+        return list(rows.values())
+
+    def _insert(self, connection: sa.Connection, rows: list[tuple[Any, ...]]) -> int:
+        """INSERT ... ON CONFLICT DO NOTHING through the driver's own executemany, which
+        counts the rows it inserted: SQLAlchemy's batched form does not count them on
+        psycopg, and its RETURNING form was 3.5 times slower (benchmarks/README.md)."""
         cursor = connection.connection.cursor()
         try:
-            cursor.executemany(statement, list(rows.values()))
+            cursor.executemany(self._statement, rows)
             inserted: int = cursor.rowcount
         finally:
             cursor.close()
         return inserted
 
-    def _insert_statement(self, dialect: sa.Dialect) -> tuple[str, list[Callable[[Any], Any]]]:
-        """The driver's SQL for one row, columns in :data:`_ROW_ORDER`, and each one's
-        conversion: JSON as text (psycopg would not adapt a dict), else as SQLAlchemy
-        binds it."""
-        columns = [self.leads.c[name] for name in _ROW_ORDER]
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        statement = (
-            f"INSERT INTO {LEADS_TABLE} ({', '.join(c.name for c in columns)}) "  # noqa: S608
-            f"VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT (dedupe_key) DO NOTHING"
+    @functools.cached_property
+    def _statement(self) -> str:
+        """The driver's SQL for one row, columns in :data:`_ROW_ORDER`."""
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        return (
+            f"INSERT INTO {LEADS_TABLE} ({', '.join(_ROW_ORDER)}) "  # noqa: S608
+            f"VALUES ({', '.join([mark] * len(_ROW_ORDER))}) ON CONFLICT (dedupe_key) DO NOTHING"
         )
+
+    @functools.cached_property
+    def _binds(self) -> list[Callable[[Any], Any]]:
+        """Each column's conversion to the driver's value, in :data:`_ROW_ORDER`."""
+        dialect = self.engine.dialect
         binds: list[Callable[[Any], Any]] = []
-        for column in columns:
-            bind = column.type.dialect_impl(dialect).bind_processor(dialect)
-            binds.append(_json_text if isinstance(column.type, sa.JSON) else bind or _same)
-        return statement, binds
+        for name in _ROW_ORDER:
+            column_type = self.leads.c[name].type
+            bind = column_type.dialect_impl(dialect).bind_processor(dialect)
+            binds.append(_json_text if isinstance(column_type, sa.JSON) else bind or _same)
+        return binds
 
     def _save(self, connection: sa.Connection, walk_id: str, cursor: Cursor) -> None:
         values = {"cursor": cursor.to_json(), "updated_at": datetime.now(UTC)}
@@ -365,6 +388,16 @@ def _engine(database: Union[str, PathLike[str]]) -> sa.Engine:
         raise StoreError(f"no driver for {text.split(':', 1)[0]}: {exc}{hint}") from None
     except sa.exc.ArgumentError as exc:
         raise StoreError(f"not a database URL: {exc}") from None
+
+
+def _driver(connection: sa.Connection, statement: str) -> None:
+    """Run ``statement`` on the driver's own cursor: about a tenth of the cost of
+    ``exec_driver_sql``, paid on every delivery."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
 
 
 def _row(contact: Contact, key: str, source: str) -> list[Any]:
