@@ -154,4 +154,3 @@ def record(
 def schema_of(cls: type) -> Schema:
     """The declaration of a record class."""
     return _SCHEMAS[cls]
-
