@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import array
 import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -85,8 +86,8 @@ def test_any_bad_header_is_false_never_an_exception(header: Any) -> None:
 
 
 def test_a_bytes_header_from_a_raw_asgi_scope_works() -> None:
-    assert verify(BODY, GOOD.encode(), KEY)  # type: ignore[arg-type]
-    assert not verify(BODY, b"\xff" * 64, KEY)  # type: ignore[arg-type]
+    assert verify(BODY, GOOD.encode(), KEY)
+    assert not verify(BODY, b"\xff" * 64, KEY)
 
 
 def test_key_rotation_accepts_any_of_the_keys() -> None:
@@ -307,3 +308,55 @@ def test_a_key_that_is_not_one_is_the_callers_bug_said_plainly(
         verify(b"[]", "0" * 64, key)
     with pytest.raises(error, match=re.escape(message)):
         unwrap(b"[]", "0" * 64, key)
+
+
+class Header(str):
+    """A str subclass, as frameworks hand headers over (markupsafe's Markup, Django's
+    SafeString, a request library's case-insensitive value)."""
+
+    def strip(self, chars: str | None = None) -> str:  # a subclass may change its methods
+        return "not the signature"
+
+
+SIGNATURE_FORMS: dict[str, Callable[[str], Any]] = {
+    "str subclass": Header,
+    "bytes": lambda text: text.encode(),
+    "bytearray": lambda text: bytearray(text.encode()),
+    "memoryview": lambda text: memoryview(text.encode()),
+    "array of bytes": lambda text: array.array("B", text.encode()),
+}
+
+
+@pytest.mark.parametrize("form", SIGNATURE_FORMS, ids=str)
+def test_a_signature_in_any_str_subclass_or_bytes_like_object_is_read_as_its_text(
+    form: str,
+) -> None:
+    make = SIGNATURE_FORMS[form]
+    header: Any = make(f" {GOOD.upper()} ")
+    assert verify(BODY, header, KEY) is True
+    assert verify(bytearray(BODY), header, KEY) is True
+    assert [c.email for c in unwrap(BODY, header, KEY)] == [
+        "user1@example.com",
+        "user2@example.com",
+    ]
+    wrong: Any = make(GOOD[:-1] + ("0" if GOOD[-1] != "0" else "1"))
+    assert verify(BODY, wrong, KEY) is False
+    with pytest.raises(SignatureVerificationError, match="does not match"):
+        unwrap(BODY, wrong, KEY)
+    with pytest.raises(SignatureVerificationError, match="missing"):
+        unwrap(BODY, make(""), KEY)
+
+
+def test_a_body_in_a_str_subclass_or_any_bytes_like_object_is_verified_as_its_bytes() -> None:
+    text = BODY.decode()
+    assert verify(Header(text), GOOD, KEY) is True
+    assert verify(array.array("B", BODY), GOOD, KEY) is True  # type: ignore[arg-type]
+    assert verify(memoryview(BODY)[1:], GOOD, KEY) is False
+
+
+def test_a_released_memoryview_is_no_signature_and_no_exception() -> None:
+    view = memoryview(GOOD.encode())
+    view.release()
+    assert verify(BODY, view, KEY) is False
+    with pytest.raises(SignatureVerificationError):
+        unwrap(BODY, view, KEY)

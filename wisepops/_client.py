@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union, cast
 
 import httpx
 
 from . import _operations as ops
+from ._attempt import Attempt, Attempted
 from ._config import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     TimeoutTypes,
@@ -21,7 +23,7 @@ from ._config import (
 from ._core import Command, RequestSpec, exchange
 from ._errors import APIError, WisepopsError
 from ._operations import Operation, Plan
-from ._retry import Outcome
+from ._worker import within
 from .resources import V2, AsyncEmails, AsyncHooks, AsyncV2, Emails, Hooks
 
 if TYPE_CHECKING:  # httpx2 is optional: without it, these annotations are Any to mypy
@@ -55,6 +57,7 @@ class _BaseClient(Generic[HttpT]):
         base_url: Optional[str],
         timeout: TimeoutTypes,
         max_retries: int,
+        max_response_bytes: int,
         default_headers: Optional[Mapping[str, str]],
         http_client: Any,
     ) -> None:
@@ -64,6 +67,7 @@ class _BaseClient(Generic[HttpT]):
             base_url,
             timeout,
             max_retries,
+            max_response_bytes=max_response_bytes,
             default_headers=default_headers,
             client_user_agent=None if http is None else http_client.headers.get("User-Agent"),
         )
@@ -97,6 +101,7 @@ class _BaseClient(Generic[HttpT]):
         api_key: Optional[str] = None,
         timeout: Optional[TimeoutTypes] = None,
         max_retries: Optional[int] = None,
+        max_response_bytes: Optional[int] = None,
         default_headers: Optional[Mapping[str, str]] = None,
     ) -> ClientT:
         """A client like this one but for the options given, on the same connection pool.
@@ -122,6 +127,9 @@ class _BaseClient(Generic[HttpT]):
             base_url=config.base_url,
             timeout=config.timeout if timeout is None else timeout,
             max_retries=config.max_retries if max_retries is None else max_retries,
+            max_response_bytes=(
+                config.max_response_bytes if max_response_bytes is None else max_response_bytes
+            ),
             default_headers=merge_headers(config.default_headers, default_headers or {}),
             http_client=self._shared,
         )
@@ -133,8 +141,13 @@ class _BaseClient(Generic[HttpT]):
 
     @property
     def timeout(self) -> httpx.Timeout:
-        """The timeout of every request."""
+        """The timeout of every attempt: its largest value bounds each attempt as a whole."""
         return self._config.timeout
+
+    @property
+    def max_response_bytes(self) -> int:
+        """The most one response body may hold, decoded; a larger one is refused unread."""
+        return self._config.max_response_bytes
 
     @property
     def max_retries(self) -> int:
@@ -159,8 +172,12 @@ class Client(_BaseClient[httpx.Client]):
     Args:
         api_key: the website's API key; ``None`` reads ``WISEPOPS_API_KEY``.
         base_url: ``None`` reads ``WISEPOPS_BASE_URL``, else ``https://app.wisepops.com``.
-        timeout: seconds (connect: at most 5 s) or an ``httpx.Timeout``; applies to every
-            request, also on an ``http_client`` you pass.
+        timeout: seconds (connect: at most 5 s) or an ``httpx.Timeout``; bounds each
+            attempt as a whole, from connecting to the body's last byte (an
+            ``httpx.Timeout``: its largest value; ``None`` in it, no bound), also on an
+            ``http_client`` you pass. A late attempt is an ``APITimeoutError``, retried.
+        max_response_bytes: the most one response body may hold, decoded (16 MiB by
+            default); a larger one is ``APIResponseValidationError``, read no further.
         max_retries: how many times a failed request may be sent again; 0 disables.
         default_headers: headers sent with every request. A ``User-Agent`` here (or set on
             your ``http_client``) is kept, with the SDK's token appended; the SDK's
@@ -191,10 +208,19 @@ class Client(_BaseClient[httpx.Client]):
         base_url: Optional[str] = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         default_headers: Optional[Mapping[str, str]] = None,
         http_client: Union[httpx.Client, httpx2.Client, None] = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries, default_headers, http_client)
+        super().__init__(
+            api_key,
+            base_url,
+            timeout,
+            max_retries,
+            max_response_bytes,
+            default_headers,
+            http_client,
+        )
         self.emails = Emails(self)
         self.hooks = Hooks(self, ops.API1_HOOKS)
         self.v2 = V2(self)
@@ -249,12 +275,31 @@ class Client(_BaseClient[httpx.Client]):
                 result: T = done.value
                 return result
 
-    def _perform(self, command: Command) -> Optional[Outcome]:
+    def _perform(self, command: Command) -> Optional[Attempted]:
         if not isinstance(command, RequestSpec):
             _sleep(command.seconds)
             return None
+        attempt = command.attempt(self._http, self._shared, traced=True)
+        outcome = within(command.deadline, lambda: self._attempt(attempt), attempt.cancel)
+        if outcome is None:
+            return attempt.timed_out()
+        return outcome
+
+    def _attempt(self, attempt: Attempt) -> Attempted:
         try:
-            return self._http.send(command.build(self._http), auth=None)
+            while True:
+                response = self._http.send(
+                    attempt.request, stream=True, auth=None, follow_redirects=False
+                )
+                try:
+                    if not attempt.is_answer(response):
+                        continue  # a redirect, to follow
+                    for chunk in response.iter_bytes():
+                        if not attempt.feed(chunk):
+                            break
+                finally:
+                    response.close()
+                return attempt.outcome()
         except httpx.RequestError as exc:
             return exc
 
@@ -302,10 +347,19 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
         base_url: Optional[str] = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         default_headers: Optional[Mapping[str, str]] = None,
         http_client: Union[httpx.AsyncClient, httpx2.AsyncClient, None] = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries, default_headers, http_client)
+        super().__init__(
+            api_key,
+            base_url,
+            timeout,
+            max_retries,
+            max_response_bytes,
+            default_headers,
+            http_client,
+        )
         self.emails = AsyncEmails(self)
         self.hooks = AsyncHooks(self, ops.API1_HOOKS)
         self.v2 = AsyncV2(self)
@@ -353,12 +407,34 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
                 result: T = done.value
                 return result
 
-    async def _perform(self, command: Command) -> Optional[Outcome]:
+    async def _perform(self, command: Command) -> Optional[Attempted]:
         if not isinstance(command, RequestSpec):
             await _async_sleep(command.seconds)
             return None
+        import anyio  # noqa: PLC0415 - see _async_sleep
+
+        attempt = command.attempt(self._http, self._shared, traced=False)
+        with anyio.move_on_after(command.deadline):
+            return await self._attempt(attempt)
+        return attempt.timed_out()
+
+    async def _attempt(self, attempt: Attempt) -> Attempted:
         try:
-            return await self._http.send(command.build(self._http), auth=None)
+            while True:
+                response = await self._http.send(
+                    attempt.request, stream=True, auth=None, follow_redirects=False
+                )
+                chunks = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())
+                try:
+                    if not attempt.is_answer(response):
+                        continue  # a redirect, to follow
+                    async for chunk in chunks:
+                        if not attempt.feed(chunk):
+                            break
+                finally:
+                    await chunks.aclose()  # at once: trio warns of one left to the collector
+                    await response.aclose()
+                return attempt.outcome()
         except httpx.RequestError as exc:
             return exc
 

@@ -17,6 +17,9 @@ from ._version import __version__
 DEFAULT_BASE_URL = "https://app.wisepops.com"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 2**20
+"""16 MiB, decoded: a full page of 1,000 api2 contacts is about 0.33 MiB (six form fields
+each), 2 MiB with ten long survey answers each; bodies past it are refused, unread."""
 USER_AGENT = f"wisepops-python/{__version__}"
 
 API_KEY_ENV = "WISEPOPS_API_KEY"
@@ -45,6 +48,7 @@ class Config:
     base_url: str
     timeout: httpx.Timeout
     max_retries: int
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     default_headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     user_agent: str = USER_AGENT
     _headers: dict[str, str] = attrs.field(init=False, repr=False, eq=False)
@@ -73,6 +77,7 @@ def resolve_config(
     timeout: TimeoutTypes,
     max_retries: int,
     *,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     default_headers: Optional[Mapping[str, str]] = None,
     client_user_agent: Optional[str] = None,
 ) -> Config:
@@ -86,6 +91,7 @@ def resolve_config(
         base_url=_base_url(base_url),
         timeout=_timeout(timeout),
         max_retries=_max_retries(max_retries),
+        max_response_bytes=_max_response_bytes(max_response_bytes),
         default_headers=headers,
         user_agent=_user_agent(headers, client_user_agent),
     )
@@ -177,3 +183,13 @@ def _max_retries(max_retries: int) -> int:
     if max_retries < 0:
         raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
     return max_retries
+
+
+def _max_response_bytes(max_response_bytes: int) -> int:
+    if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
+        raise TypeError(
+            f"max_response_bytes must be an int, got {type(max_response_bytes).__name__}"
+        )
+    if max_response_bytes < 1:
+        raise ValueError(f"max_response_bytes must be 1 or more, got {max_response_bytes}")
+    return max_response_bytes

@@ -1,9 +1,12 @@
 """The request/response cycle written once, without I/O, for both clients.
 
 :func:`exchange` is a generator: it yields a :class:`RequestSpec` to send or a
-:class:`Sleep` to wait, receives the outcome of each send (an ``httpx.Response`` or the
-``httpx.RequestError`` it raised), and returns the operation's value or raises the right
-:mod:`wisepops` error. ``Client`` and ``AsyncClient`` drive it with their own I/O.
+:class:`Sleep` to wait, receives the outcome of each attempt (an ``httpx.Response`` read
+within its limit, the ``httpx.RequestError`` it raised, or :class:`~._attempt.TooLarge`),
+and returns the operation's value or raises the right :mod:`wisepops` error. ``Client``
+and ``AsyncClient`` drive it with their own I/O, each attempt through an
+:class:`~._attempt.Attempt` (:meth:`RequestSpec.attempt`) bounded by
+:attr:`RequestSpec.deadline`.
 
 It also logs, on the ``wisepops`` logger: each attempt at DEBUG (method, path, status,
 elapsed milliseconds, attempt number), each retry at INFO. Never the key, nor the query.
@@ -23,6 +26,7 @@ from urllib.parse import urlencode
 import attrs
 import httpx
 
+from ._attempt import DEFAULT_MAX_REDIRECTS, Attempt, Attempted, TooLarge, attempt_seconds
 from ._config import Config
 from ._errors import (
     APIConnectionError,
@@ -63,6 +67,34 @@ class RequestSpec:
     headers: Mapping[str, str]
     content: Optional[bytes]
     timeout: httpx.Timeout
+    max_bytes: int
+    """The most a 2xx body may hold, decoded: ``max_response_bytes``."""
+    deadline: Optional[float] = attrs.field(init=False)
+    """Seconds one attempt may take in all, or ``None`` for no bound."""
+
+    @deadline.default
+    def _deadline(self) -> Optional[float]:
+        return attempt_seconds(self.timeout)
+
+    def attempt(
+        self, http: Union[httpx.Client, httpx.AsyncClient], client: object, *, traced: bool
+    ) -> Attempt:
+        """An attempt at this request on ``http``, following redirects as ``client`` does.
+
+        ``client`` is the user's own (httpx or httpx2) or ours; ``traced``: note each
+        connection made, so that :meth:`~._attempt.Attempt.cancel` can shut it (sync only:
+        httpcore calls a trace hook of the client's own kind).
+        """
+        attempt = Attempt(
+            self.build(http),
+            self.max_bytes,
+            seconds=self.deadline,
+            follow_redirects=bool(getattr(client, "follow_redirects", False)),
+            max_redirects=getattr(client, "max_redirects", DEFAULT_MAX_REDIRECTS),
+        )
+        if traced:
+            attempt.request.extensions["trace"] = attempt.trace
+        return attempt
 
     def build(self, http: Union[httpx.Client, httpx.AsyncClient]) -> httpx.Request:
         """The request, with ``http``'s default headers under the SDK's own."""
@@ -84,7 +116,7 @@ class Sleep:
 
 
 Command = Union[RequestSpec, Sleep]
-Exchange = Generator[Command, Optional[Outcome], T]
+Exchange = Generator[Command, Optional[Attempted], T]
 
 
 def request_spec(config: Config, operation: Operation[Any]) -> RequestSpec:
@@ -105,6 +137,7 @@ def request_spec(config: Config, operation: Operation[Any]) -> RequestSpec:
         headers=headers,
         content=content,
         timeout=config.timeout,
+        max_bytes=config.max_response_bytes,
     )
 
 
@@ -138,6 +171,8 @@ def exchange(
                 retry + 1,
                 config.max_retries + 1,
             )
+        if isinstance(outcome, TooLarge):
+            raise _too_large(config, operation, outcome)
         if isinstance(outcome, httpx.Response) and outcome.is_success:
             return _parse_success(config, operation, outcome)
         delay = policy.delay(operation.method, outcome, retry, jitter=jitter(), now=clock())
@@ -161,10 +196,24 @@ def _log_path(operation: Operation[Any], config: Config) -> str:
     return _scrub(operation.path.partition("?")[0], config)
 
 
-def _describe(outcome: Outcome) -> str:
+def _describe(outcome: Attempted) -> str:
+    if isinstance(outcome, TooLarge):
+        return f"HTTP {outcome.response.status_code}, over max_response_bytes"
     if isinstance(outcome, httpx.Response):
         return f"HTTP {outcome.status_code}"
     return type(outcome).__name__
+
+
+def _too_large(config: Config, operation: Operation[Any], outcome: TooLarge) -> Exception:
+    """The error for a 2xx body over the cap: what the cap is, and how to raise it."""
+    limit = outcome.limit
+    message = (
+        f"{operation.method} {operation.path} returned {outcome.response.status_code} with a "
+        f"body over max_response_bytes={limit:,} ({limit / 2**20:.3g} MiB); if it is "
+        "genuine, raise the limit: wisepops.Client(max_response_bytes=...) or "
+        "client.with_options(max_response_bytes=...)"
+    )
+    return APIResponseValidationError(_scrub(message, config), response=_redacted(outcome.response))
 
 
 def _parse_success(config: Config, operation: Operation[T], response: httpx.Response) -> T:
@@ -220,7 +269,7 @@ def _decode_error_body(response: httpx.Response) -> Any:
         return response.content.decode("utf-8", errors="replace")
 
 
-_TAGS = re.compile(r"<[^>]*>")
+_TAGS = re.compile(r"<[^<>]*>")  # not [^>]*: "<" after "<" would make it quadratic
 _SPACES = re.compile(r"\s+")
 
 
@@ -248,12 +297,20 @@ def _without_key(request: httpx.Request) -> httpx.Request:
     headers = httpx.Headers(request.headers)
     if "Authorization" in headers:
         headers["Authorization"] = f'WISEPOPS-API key="{_REDACTED}"'
-    return httpx.Request(request.method, request.url, headers=headers, content=request.content)
+    return httpx.Request(request.method, request.url, headers=headers, content=_body(request))
+
+
+def _body(request: httpx.Request) -> bytes:
+    try:
+        return request.content
+    except httpx.RequestNotRead:  # a redirect's request: httpx hands the body on unread
+        return request.read() if isinstance(request.stream, httpx.SyncByteStream) else b""
 
 
 def _redacted(response: httpx.Response) -> httpx.Response:
-    """``response`` whose request no longer carries the key, for errors users may log."""
-    response.request = _without_key(response.request)
+    """``response`` whose requests (its own, its redirects') no longer carry the key."""
+    for hop in (*response.history, response):
+        hop.request = _without_key(hop.request)
     return response
 
 

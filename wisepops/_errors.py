@@ -82,7 +82,8 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The request timed out (connect, write, read or pool), after any retries.
+    """The request timed out, after any retries: its last attempt took longer than
+    ``timeout`` allows, in one phase (connect, write, read or pool) or as a whole.
 
     Example::
 
@@ -178,7 +179,8 @@ class InternalServerError(APIStatusError):
 
 
 class APIResponseValidationError(APIError):
-    """A 2xx response whose body is not what the endpoint returns.
+    """A 2xx response whose body is not what the endpoint returns, or is larger than
+    ``max_response_bytes``.
 
     Attributes:
         response: the ``httpx.Response`` (its request carries no API key), or ``None``

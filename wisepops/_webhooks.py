@@ -21,6 +21,7 @@ SIGNATURE_HEADER = "X-Wisepops-Signature"
 """The request header that carries the signature."""
 
 Body = Union[bytes, bytearray, memoryview, str]
+Header = Union[str, bytes, bytearray, memoryview, None]
 Keys = Union[str, Sequence[str]]
 
 _SIGNATURE_LENGTH = 64  # hex characters of a SHA-256 digest
@@ -28,10 +29,11 @@ _SIGNATURE_LENGTH = 64  # hex characters of a SHA-256 digest
 
 def _body_bytes(body: Body) -> bytes:
     if isinstance(body, str):
-        return body.encode("utf-8")
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        return bytes(body)
-    raise TypeError(f"body must be bytes or str, got {type(body).__name__}")
+        return str.encode(body, "utf-8")  # str's own: a subclass may override encode()
+    try:
+        return memoryview(body).tobytes()  # any bytes-like object
+    except (TypeError, ValueError):  # ValueError: a released memoryview
+        raise TypeError(f"body must be bytes or str, got {type(body).__name__}") from None
 
 
 def _key_bytes(api_keys: Keys) -> list[bytes]:
@@ -68,13 +70,15 @@ def sign(body: Body, api_key: str) -> str:
     return hmac.new(key, _body_bytes(body), sha256).hexdigest()
 
 
-def verify_signature(body: Body, header: Optional[str], api_key: Keys) -> bool:
+def verify_signature(body: Body, header: Header, api_key: Keys) -> bool:
     """Whether ``header`` is the signature of the exact bytes ``body`` under ``api_key``.
 
     ``api_key`` may be a sequence of keys while you rotate them: any match is enough.
     The digests are compared as bytes in constant time; case and surrounding spaces of
-    the header are ignored. Any header value (``None``, empty, garbage) gives ``False``,
-    never an exception; an empty key raises ``ValueError``, as it is a bug in the caller.
+    the header are ignored. The header may be any ``str`` (subclasses are read as their
+    text) or bytes-like object (raw ASGI headers). Any header value (``None``, empty,
+    garbage) gives ``False``, never an exception; an empty key raises ``ValueError``, as
+    it is a bug in the caller.
 
     Example::
 
@@ -100,10 +104,14 @@ def verify_signature(body: Body, header: Optional[str], api_key: Keys) -> bool:
 
 
 def _header_text(header: object) -> Optional[str]:
-    """A header given as bytes (raw ASGI headers) as text; ``None`` for anything else."""
-    if isinstance(header, (bytes, bytearray)):
-        return header.decode("latin-1")
-    return None
+    """The header as a plain ``str``: from a ``str`` subclass, or from any bytes-like
+    object (raw ASGI headers are bytes); ``None`` for anything else."""
+    if isinstance(header, str):
+        return str.__str__(header)  # its text, whatever methods the subclass overrides
+    try:
+        return memoryview(header).tobytes().decode("latin-1")  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # not bytes-like, or a released memoryview
+        return None
 
 
 def _header_digest(header: Optional[str]) -> Optional[bytes]:
@@ -153,7 +161,7 @@ def _decode(body: Body) -> Any:
         raise PayloadError(f"the body is not valid JSON: {exc}") from None
 
 
-def unwrap(body: Body, header: Optional[str], api_key: Keys) -> list[Contact]:
+def unwrap(body: Body, header: Header, api_key: Keys) -> list[Contact]:
     """Verify the signature, then parse: the one call a receiver needs.
 
     Raises :class:`~wisepops.SignatureVerificationError` (answer 401) when the header is
@@ -166,9 +174,10 @@ def unwrap(body: Body, header: Optional[str], api_key: Keys) -> list[Contact]:
             request.get_data(), request.headers.get(wisepops.SIGNATURE_HEADER), api_key
         )
     """
-    if not header:
+    text = _header_text(header)
+    if not text:
         raise SignatureVerificationError(f"the {SIGNATURE_HEADER} header is missing")
-    if not verify_signature(body, header, api_key):
+    if not verify_signature(body, text, api_key):
         raise SignatureVerificationError(
             f"the {SIGNATURE_HEADER} header does not match the body: check the API key, "
             "and that the raw body is verified, not re-serialised JSON"
