@@ -4,6 +4,7 @@ corrupted, and alike by the careful parser and the generated fast path."""
 from __future__ import annotations
 
 import re
+import sys
 from datetime import datetime, timezone
 from typing import Any, Optional
 
@@ -358,7 +359,10 @@ def test_the_fast_parser_agrees_with_the_careful_one_and_skips_it_for_the_usual_
     parse = decode._fast_parser(schema_of(cls))  # afresh, with the counted careful parser
     fast = outcome(lambda: parse(value))
     assert fast == outcome(lambda: [from_json(cls, item, i) for i, item in enumerate(value)])
-    assert seen == careful
+    if sys.version_info >= (3, 11):
+        assert seen == careful
+    else:  # fromisoformat reads no "Z" before 3.11: such records take the careful way
+        assert set(careful) <= set(seen)
     if not isinstance(fast, tuple):  # every record has an extra of its own
         extras = [item.extra for item in parse(value) if hasattr(item, "extra")]
         assert len({id(extra) for extra in extras}) == len(extras)
