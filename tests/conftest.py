@@ -12,6 +12,7 @@ import wisepops._client
 from wisepops.testing import FakeWisepops
 
 from .databases import database_url, postgres  # noqa: F401 - fixtures, for every module
+from .receivers import OPENED
 from .servers import playing
 
 API_KEY = "0123456789abcdef0123456789abcdef"
@@ -99,6 +100,14 @@ def served(fake: FakeWisepops, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
         monkeypatch.setenv("WISEPOPS_API_KEY", fake.api_key)
         monkeypatch.setenv("WISEPOPS_BASE_URL", url)
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _close_receiver_stores() -> Iterator[None]:
+    """Close what a test's receiver stored through (tests/receivers.py)."""
+    yield
+    while OPENED:
+        OPENED.pop().close()
 
 
 @pytest.fixture

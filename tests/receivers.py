@@ -37,8 +37,14 @@ def load_receiver(
     monkeypatch.setattr(module, "API_KEY", key)
     store = LeadStore(database)
     store.create()
+    OPENED.append(store)
     monkeypatch.setattr(module, "store", store)
     return module
+
+
+OPENED: list[LeadStore] = []
+"""The stores :func:`load_receiver` made, for conftest to close after each test: an
+unclosed SQLite connection is a ResourceWarning from Python 3.13."""
 
 
 def load_django_receiver(
