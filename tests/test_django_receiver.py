@@ -35,9 +35,9 @@ from wisepops.db import LeadStore
 from wisepops.testing import FakeWisepops
 
 from .databases import Cluster
-from .receivers import KEY, URL, load_django_receiver
+from .receivers import KEY, load_django_receiver
 from .test_cli_sync import Gate
-from .test_receiver_processes import READY_WITHIN, ROOT, free_port, started
+from .test_receiver_processes import READY_WITHIN, ROOT, free_port, serving_at, started
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX servers and signals")
 
@@ -112,17 +112,7 @@ def serving(server: str, tmp_path: Path, database: str) -> Iterator[str]:
     argv = [arg.format(port=port) for arg in SERVERS[server]]
     log = tmp_path / "server.log"
     with started(argv, environment(tmp_path, database), log) as process:
-        url = f"http://127.0.0.1:{port}{URL}"
-        deadline = time.monotonic() + READY_WITHIN
-        while True:
-            try:
-                httpx.get(url, timeout=5)  # any answer will do: 405
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"{argv} did not serve:\n{log.read_text()}")
-                time.sleep(0.05)
-        yield url
+        yield serving_at(port, process, argv, log)
 
 
 def post(http: httpx.Client, url: str, body: bytes) -> httpx.Response:

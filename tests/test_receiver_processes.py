@@ -80,6 +80,20 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def serving_at(port: int, process: subprocess.Popen[bytes], argv: list[str], log: Path) -> str:
+    """The webhook's URL on ``port``, once the process started there answers HTTP."""
+    url = f"http://127.0.0.1:{port}{URL}"
+    deadline = time.monotonic() + READY_WITHIN
+    while True:
+        try:
+            httpx.get(url, timeout=5)  # any answer will do: 405
+            return url
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{argv} did not serve:\n{log.read_text()}")
+            time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def started(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``argv`` from the repository's root; on the way out, stop it and its children."""
@@ -112,17 +126,7 @@ def serving(
     log = tmp_path / log_name
     env = environment(tmp_path, **{"WISEPOPS_API_KEY": KEY, "PORT": str(port), **env})
     with started(argv, env, log) as process:
-        url = f"http://127.0.0.1:{port}{URL}"
-        deadline = time.monotonic() + READY_WITHIN
-        while True:
-            try:
-                httpx.get(url, timeout=5)  # any answer will do: 405
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"{argv} did not serve:\n{log.read_text()}")
-                time.sleep(0.05)
-        yield url
+        yield serving_at(port, process, argv, log)
 
 
 def migrate(tmp_path: Path) -> None:
