@@ -7,7 +7,6 @@ import os
 import sys
 from typing import Any
 
-from .._wire.times import format_wire
 from ._common import CommandError, Progress, api_key, client, iso_datetime
 
 DB_ENV = "WISEPOPS_DB"
@@ -62,8 +61,5 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.finish()
         store.close()
-    at = result.cursor.collected_at
-    calls = "call" if result.calls == 1 else "calls"
-    after = "nothing listed yet" if at is None else f"the next run starts after {format_wire(at)}"
-    print(f"{result.new:,} new of {result.seen:,} seen in {result.calls:,} {calls}; {after}")
+    print(result.summary())
     return 0
