@@ -35,7 +35,7 @@ except ModuleNotFoundError:  # pragma: no cover - the extra is installed for the
 from . import _leads
 from ._client import Client
 from ._errors import WisepopsError
-from ._leads import LEADS_TABLE, ROW_ORDER, SYNC_TABLE, Api, Source, SyncResult
+from ._leads import LEADS_TABLE, ROW_ORDER, SYNC_TABLE, SyncResult
 from ._pagination import Cursor
 from ._wire.records import Contact
 from ._wire.schema import Kind
@@ -46,6 +46,9 @@ __all__ = ["LEADS_TABLE", "SYNC_TABLE", "LeadStore", "StoreError", "SyncResult"]
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another one's transaction
 _BUSY = "wisepops_busy_timeout"  # set on this SQLite connection: a key of the pool's info
 _CREATE_LOCK = 0x77697365706F7073  # "wisepops": PostgreSQL's advisory lock around create()
+
+Api = _leads.Api
+Source = _leads.Source
 
 
 class StoreError(WisepopsError):
