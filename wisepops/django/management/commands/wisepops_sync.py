@@ -16,7 +16,7 @@ from django.utils import timezone
 
 import wisepops
 from wisepops import _leads
-from wisepops._cli._common import iso_datetime
+from wisepops._cli.sync import add_walk_arguments
 
 from ...config import api_key
 from ...models import Lead, SyncCursor, missing_tables
@@ -30,18 +30,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--api",
-            choices=["v1", "v2"],
-            default="v2",
-            help="v2 (default) reads /api2/contacts 1,000 a page; v1 reads /api1/emails 100 a page",
-        )
-        parser.add_argument(
-            "--since", type=iso_datetime, metavar="ISO", help="only records collected after this"
-        )
-        parser.add_argument(
-            "--wisepop-id", type=int, metavar="N", help="only records from this pop-up"
-        )
+        add_walk_arguments(parser)  # wisepops sync's own: --api, --since, --wisepop-id
 
     def handle(self, *args: Any, **options: Any) -> None:
         missing = missing_tables()
