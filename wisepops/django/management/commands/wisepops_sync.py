@@ -18,8 +18,9 @@ import wisepops
 from wisepops import _leads
 from wisepops._cli.sync import add_walk_arguments
 
+from ...checks import problem
 from ...config import api_key
-from ...models import Lead, SyncCursor, missing_tables
+from ...models import Lead, SyncCursor
 
 
 class Command(BaseCommand):
@@ -33,12 +34,10 @@ class Command(BaseCommand):
         add_walk_arguments(parser)  # wisepops sync's own: --api, --since, --wisepop-id
 
     def handle(self, *args: Any, **options: Any) -> None:
-        missing = missing_tables()
-        if missing:
-            run = f"python {sys.argv[0]}" if sys.argv[0].endswith(".py") else "manage.py"
-            raise CommandError(
-                f"the database has no table {' or '.join(missing)}: run `{run} migrate` first"
-            )
+        run = f"python {sys.argv[0]}" if sys.argv[0].endswith(".py") else "manage.py"
+        found = problem(migrate=f"{run} migrate")  # no key, or no tables
+        if found is not None:
+            raise CommandError(found)
         sofar: Optional[_leads.SyncResult] = None
 
         def progress(result: _leads.SyncResult) -> None:
