@@ -113,7 +113,10 @@ class SyncResult:
 
     def summary(self) -> str:
         """One line for a person, as ``wisepops sync`` and ``manage.py wisepops_sync``
-        end: ``2,500 new of 2,500 seen in 3 calls; the next run starts after ...``."""
+        end: ``2,500 new of 2,500 seen in 3 calls; the next run starts after ...``.
+
+        Example: ``print(store.sync(client).summary())``
+        """
         at = self.cursor.collected_at
         calls = "call" if self.calls == 1 else "calls"
         after = (
