@@ -1,15 +1,14 @@
-"""Receive WisePops webhooks in Django and store each contact once through the ORM.
+"""Receive WisePops webhooks in Django: a small runnable project on the app ``wisepops.django``.
 
-A single-file project. Into your own, copy the app ``django_leads`` beside this file (the
-``Lead`` and ``SyncCursor`` models, their migration and the ``wisepops_sync`` command) and
-add it to ``INSTALLED_APPS``; copy the view ``wisepops_webhook`` with ``read_capped``,
-``refusal`` and ``MAX_BODY_BYTES``, and its URL; set ``WISEPOPS_API_KEY =
-os.environ["WISEPOPS_API_KEY"]`` in your settings, and on SQLite the ``OPTIONS`` that
-``sqlite_database()`` sets. The rest of the settings below only make this file runnable.
+The app does the work (the view is ``wisepops/django/views.py``, the models, the migration
+and the ``wisepops_sync`` command are beside it); this file is only a project's settings,
+URLs and ``manage.py``. In your own project: ``INSTALLED_APPS += ["wisepops.django"]``,
+``path("wisepops/", include("wisepops.django.urls"))``, and ``WISEPOPS_API_KEY`` in the
+settings or the environment; on SQLite, the ``OPTIONS`` that ``sqlite_database()`` sets.
 
 Run it::
 
-    pip install wisepops django
+    pip install "wisepops[django]"
     export WISEPOPS_API_KEY=your-key     # required: without it the receiver will not start
     python examples/django_receiver.py migrate      # creates the tables in WISEPOPS_DB
     python examples/django_receiver.py runserver    # Django's development server, port 8000
@@ -21,37 +20,23 @@ examples.django_receiver:application``. Point a hook at
 ``wisepops_leads`` in ``WISEPOPS_DB``, a SQLite file path (default ``leads.sqlite3`` in the
 working directory) or a ``postgresql://user:password@host:port/name`` URL, one row per
 ``dedupe_key``, committed before the 200: the table ``wisepops sync`` fills, so both can
-run on one database.
+run on one database, made by either first.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import django
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.core.handlers.wsgi import WSGIRequest
 from django.core.management.utils import get_random_secret_key
 from django.core.wsgi import get_wsgi_application
-from django.db import DatabaseError, DataError, IntegrityError, connection
 from django.db.backends.signals import connection_created
-from django.http import HttpRequest, JsonResponse
-from django.urls import path
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.urls import include, path
 
-import wisepops
-
-if TYPE_CHECKING:  # the models, for the type checker; imported below once Django is set up
-    from examples.django_leads import models as leads
-
-MAX_BODY_BYTES = 1024 * 1024  # deliveries are a few KB; refuse anything absurd
-APP = f"{__package__}.django_leads" if __package__ else "django_leads"  # beside this file
 SQLITE_TIMEOUT = 30  # seconds a writer waits for another one's transaction
 
 
@@ -107,12 +92,6 @@ if django.VERSION < (5, 1):
 
 
 if not settings.configured:  # importable more than once: settings are made once a process
-    api_key = os.environ.get("WISEPOPS_API_KEY", "")
-    if not api_key:
-        print("WISEPOPS_API_KEY is not set: export your WisePops API key", file=sys.stderr)
-        # 3 is gunicorn's "worker failed to boot": gunicorn stops instead of starting new
-        # workers that would answer 500 to every delivery.
-        sys.exit(3)
     try:
         default_database = database(os.environ.get("WISEPOPS_DB") or "leads.sqlite3")
     except ValueError as exc:  # in words that never echo the URL: it may hold a password
@@ -126,10 +105,10 @@ if not settings.configured:  # importable more than once: settings are made once
         # As in a startproject project: among other things, it checks the Host header
         # against ALLOWED_HOSTS (a request for any other host is answered 400).
         MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
-        INSTALLED_APPS=[APP],
+        INSTALLED_APPS=["wisepops.django"],
         DATABASES={"default": default_database},
         USE_TZ=True,
-        WISEPOPS_API_KEY=api_key,
+        WISEPOPS_API_KEY=os.environ.get("WISEPOPS_API_KEY"),
         # With DEBUG=False, Django logs a failing request nowhere by default: to stderr here.
         LOGGING={
             "version": 1,
@@ -140,85 +119,12 @@ if not settings.configured:  # importable more than once: settings are made once
     )
     django.setup()
 
-if not TYPE_CHECKING:
-    leads = importlib.import_module(f"{APP}.models")
-Lead = leads.Lead  # in your app: from .models import Lead
-
-
-def refusal(exc: Exception) -> str:
-    """Why a signed delivery is refused, on one line the sender can act on."""
-    return " ".join(str(exc).split())
-
-
-def read_capped(request: HttpRequest, limit: int) -> bytes | JsonResponse:
-    """The raw body, exactly as signed, or the answer refusing it.
-
-    The cap is enforced here rather than by settings, so that a copy of this view keeps
-    it. Never read ``request.POST`` first, and never verify re-serialised JSON (such as
-    DRF's ``request.data``).
-    """
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or -1)
-    except ValueError:
-        return JsonResponse({"error": "bad Content-Length"}, status=400)
-    if declared < 0 and isinstance(request, WSGIRequest):
-        # Under WSGI (runserver, gunicorn) Django reads a body only as far as its
-        # Content-Length says: a chunked body would look empty, and fail the signature
-        # check for the wrong reason.
-        return JsonResponse({"error": "send a Content-Length"}, status=411)
-    if declared > limit:
-        return JsonResponse({"error": "payload too large"}, status=413)
-    body = request.read(limit + 1)  # one byte more tells a chunked body beyond the cap (ASGI)
-    if len(body) > limit:
-        return JsonResponse({"error": "payload too large"}, status=413)
-    return body
-
-
-@csrf_exempt  # WisePops cannot send a CSRF token; the signature authenticates it
-@require_POST
-def wisepops_webhook(request: HttpRequest) -> JsonResponse:
-    body = read_capped(request, MAX_BODY_BYTES)
-    if isinstance(body, JsonResponse):
-        return body
-    signature = request.headers.get(wisepops.SIGNATURE_HEADER)
-    try:
-        contacts = wisepops.unwrap(body, signature, settings.WISEPOPS_API_KEY)
-        new = Lead.objects.store(contacts)  # committed when it returns
-    except wisepops.SignatureVerificationError:
-        return JsonResponse({"error": "invalid or missing signature"}, status=401)
-    except (ValueError, OverflowError, IntegrityError, DataError) as exc:
-        # A signed body that is not valid records (PayloadError is a ValueError), or a
-        # value the database cannot hold: an integer beyond 64 bits, a NaN in a JSON
-        # column. A database that fails (OperationalError) is not caught: 500, logged,
-        # and WisePops retries later.
-        return JsonResponse({"error": refusal(exc)}, status=400)
-    return JsonResponse({"received": len(contacts), "new": new})
-
-
-urlpatterns = [path("wisepops/webhook", wisepops_webhook)]
-
-
-def require_tables() -> None:
-    """Refuse to serve a database without the tables, as without a key: every delivery
-    would be answered 500. Exit status 3 stops gunicorn too."""
-    try:
-        missing = leads.missing_tables()
-    except (DatabaseError, ImproperlyConfigured) as exc:  # down, or psycopg not installed
-        print(f"cannot use the database WISEPOPS_DB: {refusal(exc)}", file=sys.stderr)
-        sys.exit(3)
-    finally:
-        connection.close()  # not shared with the workers a server forks
-    if missing:
-        print(
-            f"the database WISEPOPS_DB has no table {' or '.join(missing)}: "
-            "run `python examples/django_receiver.py migrate` first",
-            file=sys.stderr,
-        )
-        sys.exit(3)
-
+urlpatterns = [path("wisepops/", include("wisepops.django.urls"))]
 
 if __name__ != "__main__" or sys.argv[1:2] == ["runserver"]:  # serving, not managing
-    require_tables()
+    from wisepops.django.checks import require_ready  # once Django is set up
+
+    require_ready(migrate="python examples/django_receiver.py migrate")
 
 application = get_wsgi_application()  # for gunicorn, or an in-process WSGI test
 

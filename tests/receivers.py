@@ -67,9 +67,11 @@ def load_django_receiver(
         migrate = [sys.executable, "examples/django_receiver.py", "migrate", "--verbosity=0"]
         subprocess.run(migrate, cwd=EXAMPLES.parent, check=True, timeout=60)
     module = importlib.import_module("examples.django_receiver")
+    from wisepops.django.models import Lead, SyncCursor
+
     monkeypatch.setattr(settings, "WISEPOPS_API_KEY", key)
-    module.Lead.objects.all().delete()
-    module.leads.SyncCursor.objects.all().delete()
+    Lead.objects.all().delete()
+    SyncCursor.objects.all().delete()
     return module, str(settings.DATABASES["default"]["NAME"])
 
 

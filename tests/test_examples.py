@@ -288,7 +288,7 @@ def test_the_django_example_can_be_imported_twice(
 ) -> None:
     module, _ = load_django_receiver(monkeypatch, tmp_path / "leads.sqlite3")
     again = importlib.reload(module)
-    assert again.urlpatterns[0].pattern.describe() == "'wisepops/webhook'"
+    assert again.urlpatterns[0].pattern.describe() == "'wisepops/'"
 
 
 def test_the_django_example_refuses_get(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -305,7 +305,7 @@ def test_the_django_migration_matches_the_model(
     from django.core.management import call_command
 
     load_django_receiver(monkeypatch, tmp_path / "leads.sqlite3")
-    call_command("makemigrations", "django_leads", check=True, dry_run=True, verbosity=0)
+    call_command("makemigrations", "wisepops", check=True, dry_run=True, verbosity=0)
 
 
 def test_django_answers_400_to_a_host_it_does_not_allow(

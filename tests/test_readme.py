@@ -50,6 +50,7 @@ def python_blocks() -> list[Block]:
 
 NOT_RUN = {
     "from myapp import": "a test suite of the reader's own app, which is theirs to run",
+    "INSTALLED_APPS": "a Django project's settings: tests/django_project is such a project",
 }
 """Blocks that talk to the API but cannot run here, and why."""
 

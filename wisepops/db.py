@@ -18,12 +18,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from os import PathLike
-from typing import Any, Literal, Optional, Union
-
-import attrs
+from typing import Any, Optional, Union
 
 try:
     import sqlalchemy as sa
@@ -34,23 +32,23 @@ except ModuleNotFoundError:  # pragma: no cover - the extra is installed for the
         name="sqlalchemy",
     ) from None
 
+from . import _leads
 from ._client import Client
 from ._errors import WisepopsError
-from ._pagination import Cursor, Walk
+from ._leads import LEADS_TABLE, ROW_ORDER, SYNC_TABLE, SyncResult
+from ._pagination import Cursor
 from ._wire.records import Contact
-from ._wire.schema import Kind, schema_of
-from ._wire.times import UTC, DateLike, as_instant, as_utc, format_datetime
+from ._wire.schema import Kind
+from ._wire.times import UTC, DateLike, as_utc
 
 __all__ = ["LEADS_TABLE", "SYNC_TABLE", "LeadStore", "StoreError", "SyncResult"]
 
-LEADS_TABLE = "wisepops_leads"
-SYNC_TABLE = "wisepops_sync"
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another one's transaction
 _BUSY = "wisepops_busy_timeout"  # set on this SQLite connection: a key of the pool's info
 _CREATE_LOCK = 0x77697365706F7073  # "wisepops": PostgreSQL's advisory lock around create()
 
-Source = Literal["webhook", "api1", "api2"]
-Api = Literal["v1", "v2"]
+Api = _leads.Api
+Source = _leads.Source
 
 
 class StoreError(WisepopsError):
@@ -91,49 +89,21 @@ _COLUMN_TYPES: Mapping[Kind, Any] = {
     Kind.MAPPING: sa.JSON,  # JSON, not JSONB: it keeps any string, \u0000 included
 }
 
-_CONTACT = schema_of(Contact)
-_ROW_ORDER = ("dedupe_key", *(f.name for f in _CONTACT.fields), "extra", "source", "stored_at")
-
 
 def _tables() -> sa.MetaData:
-    """The two tables: the leads, with a column per field of :class:`Contact`, and the
-    cursor each sync stopped at."""
+    """The two tables of :mod:`wisepops._leads`: the leads, and the cursor each sync
+    stopped at."""
     metadata = sa.MetaData()
-    sa.Table(
-        LEADS_TABLE,
-        metadata,
-        sa.Column("dedupe_key", sa.String(32), primary_key=True),
-        *(sa.Column(f.name, _COLUMN_TYPES[f.kind], nullable=not f.strict) for f in _CONTACT.fields),
-        sa.Column("extra", sa.JSON, nullable=False),
-        sa.Column("source", sa.String(16), nullable=False),  # webhook, api1 or api2
-        sa.Column("stored_at", _Instant, nullable=False),
-    )
-    sa.Table(
-        SYNC_TABLE,
-        metadata,
-        sa.Column("walk", sa.String(200), primary_key=True),  # the api and the filter
-        sa.Column("cursor", sa.Text, nullable=False),  # Cursor.to_json()
-        sa.Column("updated_at", _Instant, nullable=False),
-    )
+    for name, columns in ((LEADS_TABLE, _leads.LEAD_COLUMNS), (SYNC_TABLE, _leads.SYNC_COLUMNS)):
+        sa.Table(name, metadata, *(_column(column) for column in columns))
     return metadata
 
 
-@attrs.frozen
-class SyncResult:
-    """What one :meth:`LeadStore.sync` did.
-
-    Example: ``print(f"{result.new} new of {result.seen} in {result.calls} calls")``
-    """
-
-    new: int
-    """Records stored for the first time."""
-    seen: int
-    """Records the API listed that this store had not synced yet (``new`` and those a
-    webhook had stored already)."""
-    calls: int
-    """Pages requested: what the run cost of the API's quota."""
-    cursor: Cursor
-    """Where the next run starts."""
+def _column(column: _leads.Column) -> sa.Column[Any]:
+    column_type = sa.String(column.length) if column.length else _COLUMN_TYPES[column.kind]
+    return sa.Column(
+        column.name, column_type, primary_key=column.primary_key, nullable=column.nullable
+    )
 
 
 class LeadStore:
@@ -235,40 +205,17 @@ class LeadStore:
             result = store.sync(client)
             print(f"{result.new} new in {result.calls} calls")
         """
-        if not isinstance(client, Client):
-            raise TypeError(f"sync() takes a wisepops.Client, not {type(client).__name__}")
-        self._check()
-        since = None if collected_after is None else as_instant(collected_after)
-        walk_id = _walk_id(api, since, wisepop_id)
-        with self._connection() as connection:
-            saved = connection.scalar(
-                sa.select(self._walks.c.cursor).where(self._walks.c.walk == walk_id)
-            )
-        cursor = None if saved is None else Cursor.from_json(saved)
-        walk: Walk
-        if api == "v1":
-            walk = client.emails.iter(since, wisepop_id, cursor=cursor)
-        elif api == "v2":
-            walk = client.v2.contacts.iter(since, wisepop_id, cursor=cursor)
-        else:
-            raise ValueError(f'api is "v1" or "v2", not {api!r}')
-        source: Source = "api1" if api == "v1" else "api2"
-        result = SyncResult(new=0, seen=0, calls=0, cursor=walk.cursor)
-        for page in walk.pages():
-            rows = self._rows(page, source)  # before the transaction, as in add()
-            with self._transaction() as connection:
-                new = self._insert(connection, rows) if rows else 0
-                self._save(connection, walk_id, walk.cursor)
-            del rows  # not held while the next page is read
-            result = SyncResult(
-                new=result.new + new,
-                seen=result.seen + len(page),
-                calls=result.calls + 1,
-                cursor=walk.cursor,
-            )
-            if progress is not None:
-                progress(result)
-        return result
+        if isinstance(client, Client):  # else _leads.sync says what it takes
+            self._check()
+        return _leads.sync(
+            client,
+            api=api,
+            collected_after=collected_after,
+            wisepop_id=wisepop_id,
+            saved=self._saved,
+            commit=self._commit,
+            progress=progress,
+        )
 
     # --- inside --------------------------------------------------------------------------
 
@@ -300,19 +247,32 @@ class LeadStore:
             yield connection
             connection.commit()
 
+    def _saved(self, walk_id: str) -> Optional[str]:
+        """The cursor the last sync of ``walk_id`` left, as text."""
+        with self._connection() as connection:
+            saved: Optional[str] = connection.scalar(
+                sa.select(self._walks.c.cursor).where(self._walks.c.walk == walk_id)
+            )
+        return saved
+
+    def _commit(self, page: Sequence[Contact], source: Source, walk_id: str, cursor: Cursor) -> int:
+        """A sync's page and the cursor past it, in one transaction."""
+        rows = self._rows(page, source)  # before the transaction, as in add()
+        with self._transaction() as connection:
+            new = self._insert(connection, rows) if rows else 0
+            self._save(connection, walk_id, cursor)
+        return new
+
     def _rows(self, contacts: Iterable[Contact], source: str) -> list[tuple[Any, ...]]:
         """The driver's values for each contact not repeated in ``contacts``, columns in
-        :data:`_ROW_ORDER`: JSON as text (psycopg would not adapt a dict), else as
-        SQLAlchemy binds it for this database."""
+        ``ROW_ORDER``: JSON as text (psycopg would not adapt a dict), else as SQLAlchemy
+        binds it for this database."""
         binds = self._binds
         stored_at = binds[-1](datetime.now(UTC))
-        rows: dict[str, tuple[Any, ...]] = {}
-        for contact in contacts:
-            key = contact.dedupe_key
-            if key not in rows:
-                values = _row(contact, key, source)
-                rows[key] = (*(to(value) for to, value in zip(binds, values)), stored_at)
-        return list(rows.values())
+        return [
+            (*(to(value) for to, value in zip(binds, values)), stored_at)
+            for values in _leads.rows(contacts, source)
+        ]
 
     def _insert(self, connection: sa.Connection, rows: list[tuple[Any, ...]]) -> int:
         """INSERT ... ON CONFLICT DO NOTHING through the driver's own executemany, which
@@ -328,19 +288,19 @@ class LeadStore:
 
     @functools.cached_property
     def _statement(self) -> str:
-        """The driver's SQL for one row, columns in :data:`_ROW_ORDER`."""
+        """The driver's SQL for one row, columns in ``ROW_ORDER``."""
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         return (
-            f"INSERT INTO {LEADS_TABLE} ({', '.join(_ROW_ORDER)}) "  # noqa: S608
-            f"VALUES ({', '.join([mark] * len(_ROW_ORDER))}) ON CONFLICT (dedupe_key) DO NOTHING"
+            f"INSERT INTO {LEADS_TABLE} ({', '.join(ROW_ORDER)}) "  # noqa: S608
+            f"VALUES ({', '.join([mark] * len(ROW_ORDER))}) ON CONFLICT (dedupe_key) DO NOTHING"
         )
 
     @functools.cached_property
     def _binds(self) -> list[Callable[[Any], Any]]:
-        """Each column's conversion to the driver's value, in :data:`_ROW_ORDER`."""
+        """Each column's conversion to the driver's value, in ``ROW_ORDER``."""
         dialect = self.engine.dialect
         binds: list[Callable[[Any], Any]] = []
-        for name in _ROW_ORDER:
+        for name in ROW_ORDER:
             column_type = self.leads.c[name].type
             bind = column_type.dialect_impl(dialect).bind_processor(dialect)
             binds.append(_json_text if isinstance(column_type, sa.JSON) else bind or _same)
@@ -400,49 +360,12 @@ def _driver(connection: sa.Connection, statement: str) -> None:
         cursor.close()
 
 
-def _row(contact: Contact, key: str, source: str) -> list[Any]:
-    """A contact's values in :data:`_ROW_ORDER`, up to ``stored_at``. A text no database
-    can hold (a NUL, a lone surrogate) goes to ``extra`` as it is, its column left
-    empty, so nothing is lost."""
-    values: list[Any] = [key]
-    extra = contact.extra
-    for field in _CONTACT.fields:
-        value = getattr(contact, field.name)
-        if field.kind is Kind.TEXT and value is not None and not _storable(value):
-            extra, value = {**extra, field.name: value}, None
-        values.append(value)
-    values += (extra, source)
-    return values
-
-
 def _json_text(value: Any) -> str:
     return json.dumps(value) if value else "{}"
 
 
 def _same(value: Any) -> Any:
     return value
-
-
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _walk_id(api: str, since: Optional[datetime], wisepop_id: Optional[int]) -> str:
-    """What a saved cursor belongs to: the api and the filter of the sync."""
-    return json.dumps(
-        {
-            "api": api,
-            "collected_after": None if since is None else format_datetime(since),
-            "wisepop_id": wisepop_id,
-        },
-        sort_keys=True,
-    )
 
 
 def _differences(table: sa.Table, inspector: sa.Inspector) -> list[str]:

@@ -7,7 +7,6 @@ import os
 import sys
 from typing import Any
 
-from .._wire.times import format_wire
 from ._common import CommandError, Progress, api_key, client, iso_datetime
 
 DB_ENV = "WISEPOPS_DB"
@@ -28,17 +27,22 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         metavar="URL",
         help=f"an SQLAlchemy URL or a SQLite file path (default: ${DB_ENV}, else {DEFAULT_DB})",
     )
-    sync.add_argument(
+    add_walk_arguments(sync)
+    sync.set_defaults(run=run)
+
+
+def add_walk_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which walk a sync makes, here and in ``manage.py wisepops_sync``."""
+    parser.add_argument(
         "--api",
         choices=["v1", "v2"],
         default="v2",
         help="v2 (default) reads /api2/contacts 1,000 a page; v1 reads /api1/emails 100 a page",
     )
-    sync.add_argument(
+    parser.add_argument(
         "--since", type=iso_datetime, metavar="ISO", help="only records collected after this"
     )
-    sync.add_argument("--wisepop-id", type=int, metavar="N", help="only records from this pop-up")
-    sync.set_defaults(run=run)
+    parser.add_argument("--wisepop-id", type=int, metavar="N", help="only records from this pop-up")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,8 +66,5 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.finish()
         store.close()
-    at = result.cursor.collected_at
-    calls = "call" if result.calls == 1 else "calls"
-    after = "nothing listed yet" if at is None else f"the next run starts after {format_wire(at)}"
-    print(f"{result.new:,} new of {result.seen:,} seen in {result.calls:,} {calls}; {after}")
+    print(result.summary())
     return 0

@@ -1,1 +1,0 @@
-"""The Django app of ``examples/django_receiver.py``: the ``Lead`` model and its migration."""

@@ -1,0 +1,56 @@
+"""What the app needs before it serves: a key, and its tables.
+
+The key is a system check (``manage.py check``, and before ``runserver`` and ``migrate``
+start). The tables cannot be one, since ``migrate`` runs the checks before it makes them:
+:func:`require_ready` stops a server in one line instead, as ``examples/django_receiver.py``
+calls it before it serves.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Optional
+
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, connections
+
+from .._config import API_KEY_ENV
+from .config import api_key
+from .models import missing_tables
+
+EXIT_STATUS = 3  # gunicorn's "worker failed to boot": it stops rather than boot another
+
+
+@checks.register("wisepops")
+def key_is_set(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if api_key() is None:
+        return [checks.Error(NO_KEY, id="wisepops.E001")]
+    return []
+
+
+NO_KEY = f"{API_KEY_ENV} is not set: export your WisePops API key"  # or set it in settings
+
+
+def problem(migrate: str = "manage.py migrate", using: str = "default") -> Optional[str]:
+    """Why the app cannot serve, on one line that never holds the key or a password;
+    ``None`` when it can."""
+    if api_key() is None:
+        return NO_KEY
+    try:
+        missing = missing_tables(using)
+    except (DatabaseError, ImproperlyConfigured) as exc:  # down, or no driver installed
+        return f"cannot use the database {using!r}: {' '.join(str(exc).split())}"
+    finally:
+        connections[using].close()  # not shared with the workers a server forks
+    if missing:
+        return f"the database has no table {' or '.join(missing)}: run `{migrate}` first"
+    return None
+
+
+def require_ready(migrate: str = "manage.py migrate", using: str = "default") -> None:
+    """Exit with :func:`problem`'s line on stderr, rather than answer every delivery 500."""
+    found = problem(migrate, using)
+    if found is not None:
+        print(found, file=sys.stderr)
+        sys.exit(EXIT_STATUS)

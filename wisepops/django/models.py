@@ -1,0 +1,153 @@
+"""``Lead`` and ``SyncCursor``: the tables ``wisepops_leads`` and ``wisepops_sync`` as
+:class:`wisepops.db.LeadStore` makes them, their columns read from :mod:`wisepops._leads`.
+
+LeadStore accepts the tables ``migrate`` makes, and the app's migration adopts the ones
+LeadStore made first: both write the same rows, and either sync goes on from the other's
+cursor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Optional
+
+from django.db import connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone as django_timezone
+
+from .. import _leads
+from .._wire.records import Contact
+from .._wire.schema import Kind
+
+
+class UTCDateTimeField(models.DateTimeField):  # type: ignore[type-arg]
+    """A timestamp with time zone; on SQLite, which has none, the UTC time as LeadStore
+    writes it, ``2024-05-02 10:11:12.000000``: Django leaves out zero microseconds, and
+    two texts for one instant would not compare equal in SQL."""
+
+    def get_db_prep_value(
+        self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False
+    ) -> Any:
+        if connection.vendor != "sqlite":
+            return super().get_db_prep_value(value, connection, prepared)
+        if not prepared:
+            value = self.get_prep_value(value)
+        if isinstance(value, datetime):
+            utc = value.astimezone(timezone.utc) if value.tzinfo else value
+            return utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return connection.ops.adapt_datetimefield_value(value)
+
+
+class TextJSONField(models.JSONField):
+    """JSON kept as sent: ``json`` on PostgreSQL, not ``jsonb``, which refuses ``\\u0000``
+    and lone surrogates; declared ``JSON`` on SQLite, as LeadStore declares it."""
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> Optional[str]:
+        if connection.vendor in ("postgresql", "sqlite"):
+            return "json"
+        return super().db_type(connection)
+
+    def get_db_prep_value(
+        self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False
+    ) -> Any:
+        if connection.vendor == "postgresql" and isinstance(value, (dict, list)):
+            return json.dumps(value, cls=self.encoder)  # as text: Django sends jsonb
+        return super().get_db_prep_value(value, connection, prepared)
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if value is not None and not isinstance(value, str):  # psycopg decodes json itself
+            return value
+        return super().from_db_value(value, expression, connection)
+
+
+def field(column: _leads.Column) -> models.Field[Any, Any]:
+    """The model field of one of the layout's columns."""
+    options: dict[str, Any] = {"null": column.nullable}
+    if column.primary_key:
+        options["primary_key"] = True
+    if column.kind is Kind.TEXT:
+        if column.length:
+            return models.CharField(max_length=column.length, **options)
+        return models.TextField(**options)
+    if column.kind is Kind.MAPPING:
+        return TextJSONField(default=dict, **options)
+    if column.kind is Kind.INSTANT:
+        return UTCDateTimeField(**options)
+    if column.kind is Kind.FLAG:
+        return models.BooleanField(**options)
+    return models.BigIntegerField(**options)  # Kind.ID, Kind.COUNT
+
+
+class LeadManager(models.Manager["Lead"]):
+    def store(self, contacts: Iterable[Contact], source: _leads.Source = "webhook") -> int:
+        """Insert the contacts not stored yet, in one transaction; return how many were new.
+
+        One ``INSERT ... ON CONFLICT DO NOTHING`` through the driver's executemany, as
+        LeadStore writes: exact with many writers at once, on SQLite and PostgreSQL. The
+        transaction's first statement writes, so on SQLite it waits for the write lock
+        rather than failing with "database is locked". A value the database cannot hold
+        raises, and nothing of ``contacts`` is stored.
+        """
+        connection = connections[self.db]
+        by_name = {f.name: f for f in Lead._meta.concrete_fields}
+        fields = [by_name[name] for name in _leads.ROW_ORDER]
+        stored_at = django_timezone.now()
+        rows = [
+            [f.get_db_prep_save(v, connection) for f, v in zip(fields, (*values, stored_at))]
+            for values in _leads.rows(contacts, source)
+        ]
+        if not rows:
+            return 0
+        quote = connection.ops.quote_name
+        statement = (
+            f"INSERT INTO {quote(_leads.LEADS_TABLE)} "  # noqa: S608 - names of the layout
+            f"({', '.join(quote(name) for name in _leads.ROW_ORDER)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT (dedupe_key) DO NOTHING"
+        )
+        with transaction.atomic(using=self.db), connection.cursor() as cursor:
+            cursor.executemany(statement, rows)
+            inserted: int = cursor.rowcount
+        return inserted
+
+
+class Lead(models.Model):
+    """A collected contact, from a webhook or from the API; ``dedupe_key`` is the primary
+    key, so a redelivery, or a sync of what a webhook stored, stores nothing new. The
+    other columns, one per field of :class:`wisepops.Contact`, are added below."""
+
+    dedupe_key = field(_leads.LEAD_COLUMNS[0])
+
+    objects: ClassVar[LeadManager] = LeadManager()
+
+    class Meta:
+        db_table = _leads.LEADS_TABLE
+
+    def __str__(self) -> str:
+        return str(self.dedupe_key)
+
+
+class SyncCursor(models.Model):
+    """Where a sync of one api and filter stopped (``wisepops.Cursor.to_json()``)."""
+
+    walk = field(_leads.SYNC_COLUMNS[0])
+
+    class Meta:
+        db_table = _leads.SYNC_TABLE
+
+    def __str__(self) -> str:
+        return str(self.walk)
+
+
+for _model, _columns in ((Lead, _leads.LEAD_COLUMNS), (SyncCursor, _leads.SYNC_COLUMNS)):
+    for _column in _columns[1:]:  # the primary key is declared above, as Django needs
+        _model.add_to_class(_column.name, field(_column))
+
+
+def missing_tables(using: str = "default") -> list[str]:
+    """The app's tables that the database lacks: ``manage.py migrate`` makes them."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        present = set(connection.introspection.table_names(cursor))
+    return [t for t in (_leads.LEADS_TABLE, _leads.SYNC_TABLE) if t not in present]
