@@ -216,3 +216,26 @@ class SignatureVerificationError(WisepopsError, ValueError):
         except wisepops.SignatureVerificationError:
             return JsonResponse({"error": "invalid signature"}, status=401)
     """
+
+
+class WebsitesError(WisepopsError, ValueError):
+    """``WISEPOPS_WEBSITES`` (or the mapping given in its place) cannot be read: the
+    message names the variable and the entry at fault, never a key.
+
+    Example::
+
+        try:
+            websites = wisepops.read_websites()
+        except wisepops.WebsitesError as exc:
+            sys.exit(str(exc))
+    """
+
+
+class UnknownWebsiteError(WisepopsError, LookupError):
+    """A delivery to ``/webhook/<website>`` for a website that is not configured.
+
+    Example::
+
+        except wisepops.UnknownWebsiteError:
+            return JsonResponse({"error": "no such website"}, status=404)
+    """
