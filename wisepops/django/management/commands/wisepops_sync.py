@@ -71,20 +71,23 @@ class Command(BaseCommand):
         self.stdout.write(result.summary())
 
 
-def saved(walk_id: str) -> Optional[str]:
-    found: Optional[str] = (
-        SyncCursor.objects.filter(walk=walk_id).values_list("cursor", flat=True).first()
+def saved(walk_id: str) -> Optional[tuple[str, Optional[str]]]:
+    found: Optional[tuple[str, Optional[str]]] = (
+        SyncCursor.objects.filter(walk=walk_id).values_list("cursor", "key_fingerprint").first()
     )
     return found
 
 
-def commit(
-    page: Sequence[wisepops.Contact], source: _leads.Source, walk_id: str, cursor: wisepops.Cursor
-) -> int:
+def commit(page: Sequence[wisepops.Contact], step: _leads.Step, cursor: wisepops.Cursor) -> int:
     """The page and the cursor past it, or neither: a run stopped at any instant loses
     nothing and doubles nothing. The leads first, so that the transaction's first
     statement writes (see ``Lead.objects.store``)."""
     with transaction.atomic():
-        new = Lead.objects.store(page, source)
-        SyncCursor(walk=walk_id, cursor=cursor.to_json(), updated_at=timezone.now()).save()
+        new = Lead.objects.store(page, step.source, website=step.website)
+        SyncCursor(
+            walk=step.walk,
+            cursor=cursor.to_json(),
+            updated_at=timezone.now(),
+            key_fingerprint=step.key_fingerprint,
+        ).save()
     return new
