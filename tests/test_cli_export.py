@@ -7,8 +7,10 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import respx
 
 from wisepops._cli import main
 from wisepops._cli._common import Progress
+from wisepops._wire.records import Contact
 from wisepops.testing import FakeWisepops
 
 from .cli import fill, lines, run_main
@@ -459,3 +462,67 @@ def test_export_appended_to_a_file_with_shell_redirection_keeps_what_was_there(
     assert done.returncode == 0, done.stderr
     assert lines(target)[0] == {"earlier": "export"}
     assert len(lines(target)) == 4
+
+
+# --- interrupted -------------------------------------------------------------------------
+
+
+def test_an_interrupt_while_a_record_is_written_loses_nothing(
+    fake: FakeWisepops,
+    served: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C after the walk handed out record 150 and before it reached the file: the
+    rerun must still write it (the checkpoint is never ahead of the file)."""
+    fill(fake, 300)
+    output, checkpoint = tmp_path / "out.jsonl", tmp_path / "cp"
+    to_json, calls = Contact.to_json, []
+
+    def interrupted(contact: Contact) -> str:
+        calls.append(contact)
+        if len(calls) == 150:
+            raise KeyboardInterrupt
+        return to_json(contact)
+
+    monkeypatch.setattr(Contact, "to_json", interrupted)
+    assert run_main(capsys, *resumable_export(output, checkpoint))[0] == 130
+    monkeypatch.setattr(Contact, "to_json", to_json)
+    assert run_main(capsys, *resumable_export(output, checkpoint))[0] == 0
+    assert exported(output) == [f"u{n}@example.com" for n in range(300)]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_eight_exports_interrupted_by_sigint_at_varied_points_lose_and_double_nothing(
+    fake: FakeWisepops, tmp_path: Path, fmt: str
+) -> None:
+    """Real processes, Ctrl-C (SIGINT) once a little more of the file is written each time,
+    then the same command again: every one of the 3,000 records once, in order."""
+    fill(fake, 3000)
+    expected = [f"u{n}@example.com" for n in range(3000)]
+    with fake.serve() as url:
+        env = {**os.environ, "WISEPOPS_API_KEY": API_KEY, "WISEPOPS_BASE_URL": url}
+        for run in range(8):
+            output, checkpoint = tmp_path / f"out{run}.{fmt}", tmp_path / f"cp{run}"
+            argv = resumable_export(output, checkpoint, "--format", fmt)
+            command = [sys.executable, "-m", "wisepops", *argv]
+            spool = checkpoint.with_name(checkpoint.name + ".spool.jsonl")
+            watched = output if fmt == "jsonl" else spool
+            interrupted = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+            reach = 20_000 + run * 45_000  # bytes: from the first pages to the last ones
+            while interrupted.poll() is None and (
+                not watched.exists() or watched.stat().st_size < reach
+            ):
+                time.sleep(0.001)
+            interrupted.send_signal(signal.SIGINT)
+            _, err = interrupted.communicate(timeout=60)
+            assert b"Traceback" not in err, err.decode()
+            resumed = subprocess.run(command, env=env, capture_output=True, timeout=120)
+            assert resumed.returncode == 0, resumed.stderr.decode()
+            if fmt == "jsonl":
+                assert exported(output) == expected, f"run {run}"
+            else:
+                with output.open(encoding="utf-8", newline="") as file:
+                    emails = [row["email"] for row in csv.DictReader(file)]
+                assert emails == expected, f"run {run}"

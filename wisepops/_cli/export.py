@@ -254,10 +254,11 @@ def export(
             if resumable and written % page_size == 0:
                 _save(out, checkpoint, walk, args.checkpoint)
     finally:
-        if resumable:  # also on an error or Ctrl-C: what is written is safe to resume from
-            _save(out, checkpoint, walk, args.checkpoint)
-        else:
-            out.flush()
+        out.flush()
+    # Only here and above, where the file holds every record the walk handed out: an error
+    # or a Ctrl-C can stop the loop between the two, and a rerun starts from the last save.
+    if resumable:
+        _save(out, checkpoint, walk, args.checkpoint)
     return written
 
 
