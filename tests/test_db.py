@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -322,3 +323,41 @@ def test_close_ends_the_stores_own_engine_and_leaves_yours_open(database_url: st
         assert borrowed.add([contact(1)]) == 1
     assert pooled(yours) == 1  # still yours to use, and to dispose
     yours.dispose()
+
+
+_CREATE_WHEN_TOLD = """
+import os, sys, time
+from wisepops.db import LeadStore
+store = LeadStore(sys.argv[1])
+ready, go = sys.argv[2], sys.argv[3]
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.0005)
+store.create()
+store.close()
+"""
+
+
+def test_eight_rounds_of_eight_processes_creating_a_store_on_a_new_sqlite_file_all_start(
+    tmp_path: Path,
+) -> None:
+    """gunicorn's workers, each starting on a fresh file at the same instant: switching the
+    new file to WAL must wait its turn like every other write, not fail "database is locked"."""
+    for round_ in range(8):
+        folder = tmp_path / f"round{round_}"
+        folder.mkdir()
+        url, go = f"sqlite:///{folder / 'leads.sqlite3'}", folder / "go"
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", _CREATE_WHEN_TOLD, url, str(folder / f"ready{n}"), str(go)],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in range(8)
+        ]
+        while len(list(folder.glob("ready*"))) < 8:
+            time.sleep(0.005)
+        go.touch()
+        said = [(w.communicate(timeout=120)[1], w.returncode) for w in workers]
+        failures = [err for err, status in said if status != 0]
+        assert failures == [], f"round {round_}: {failures[0]}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from os import PathLike
@@ -192,8 +193,8 @@ class LeadStore:
         Example: ``LeadStore("postgresql://app@db/leads").create()``, at deploy or at start
         """
         if self._sqlite:
-            with self._connection() as connection:  # not inside a transaction
-                connection.exec_driver_sql("PRAGMA journal_mode=WAL")  # kept by the file
+            with self._connection() as connection:
+                _switch_to_wal(connection)
         with self._transaction() as connection:  # on SQLite, BEGIN IMMEDIATE: one at a time
             if self.engine.dialect.name == "postgresql":  # two CREATE TABLEs: one would fail
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CREATE_LOCK})")
@@ -396,6 +397,26 @@ def _driver(connection: sa.Connection, statement: str) -> None:
     cursor = connection.connection.cursor()
     try:
         cursor.execute(statement)
+    finally:
+        cursor.close()
+
+
+def _switch_to_wal(connection: sa.Connection) -> None:
+    """Put the SQLite file in WAL mode, which the file keeps. On the driver's cursor, so
+    that no transaction is open (an engine made by SQLAlchemy's pysqlite recipe would open
+    one); retried while the file is locked, since SQLite does not wait on the busy timeout
+    for this switch when processes start on a new file at once."""
+    cursor = connection.connection.cursor()
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    try:
+        while True:
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                return
+            except connection.dialect.loaded_dbapi.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.01)
     finally:
         cursor.close()
 
