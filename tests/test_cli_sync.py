@@ -202,3 +202,29 @@ def test_on_a_terminal_the_progress_line_counts_records_and_calls(
     err = capsys.readouterr().err
     assert "2,500 records · 3 calls ·" in err
     assert err.endswith("records/s\n")
+
+
+def test_a_database_it_cannot_write_is_one_line(url: str, tmp_path: Path) -> None:
+    path = tmp_path / "leads.sqlite3"
+    assert finished(sync(url, "--db", str(path), cwd=tmp_path))[0] == 0
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    status, out, err = finished(
+        sync(url, "--db", read_only, "--since", "2000-01-01T00:00:00Z", cwd=tmp_path)
+    )
+    assert (status, out) == (1, "")
+    assert err.startswith("wisepops: error: cannot use sqlite:///file")
+    assert "readonly database" in err
+    assert err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    ("args", "code"), [(["--api-key", "wrong"], 1), (["--wisepop-id", "0"], 2)]
+)
+def test_a_refused_sync_leaves_no_database_file(
+    url: str, tmp_path: Path, args: list[str], code: int
+) -> None:
+    """A wrong key (401) or a bad argument: nothing to store, so no file to clean up."""
+    status, _, err = finished(sync(url, *args, cwd=tmp_path))
+    assert status == code, err
+    assert err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == []

@@ -361,3 +361,45 @@ def test_eight_rounds_of_eight_processes_creating_a_store_on_a_new_sqlite_file_a
         said = [(w.communicate(timeout=120)[1], w.returncode) for w in workers]
         failures = [err for err, status in said if status != 0]
         assert failures == [], f"round {round_}: {failures[0]}"
+
+
+def read_only(path: Path) -> str:
+    """A URL that opens ``path`` read-only (as a read-only file would, also for root)."""
+    return f"sqlite:///file:{path}?mode=ro&uri=true"
+
+
+def test_a_read_only_sqlite_file_is_a_store_error_in_one_line(tmp_path: Path) -> None:
+    """What a user catches: StoreError, not the driver's sqlite3.OperationalError."""
+    path = tmp_path / "leads.sqlite3"
+    with LeadStore(path) as store:
+        store.create()
+    with LeadStore(read_only(path)) as store, pytest.raises(StoreError) as caught:
+        store.add([contact(1)])
+    assert "readonly" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_engine_made_by_sqlalchemys_pysqlite_recipe_creates_adds_and_syncs(
+    tmp_path: Path,
+) -> None:
+    """SQLAlchemy's documented recipe for SQLite transactions: the driver in autocommit,
+    and BEGIN emitted by a "begin" event."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'leads.sqlite3'}")
+
+    @sa.event.listens_for(engine, "connect")
+    def do_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def do_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    store = LeadStore(engine)
+    store.create()
+    assert store.add([contact(1), contact(2)]) == 2
+    fake = FakeWisepops(API_KEY)
+    fake.collect(email="synced@example.com")
+    with fake.client() as client:
+        assert store.sync(client).new == 1
+    assert len(stored(store)) == 3
+    engine.dispose()

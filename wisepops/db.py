@@ -286,7 +286,8 @@ class LeadStore:
                     _driver(connection, f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                     connection.connection.info[_BUSY] = True
                 yield connection
-        except sa.exc.OperationalError as exc:
+        except (sa.exc.DBAPIError, self.engine.dialect.loaded_dbapi.Error) as exc:
+            # the driver's own errors too: the inserts run on its cursor
             raise StoreError(f"cannot use {self._url}: {_reason(exc)}") from exc
 
     @contextlib.contextmanager
@@ -297,6 +298,8 @@ class LeadStore:
             if not connection.in_transaction():  # the driver's cursor does not begin one
                 connection.begin()
             if self._sqlite:
+                if connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+                    _driver(connection, "COMMIT")  # a deferred BEGIN of SQLAlchemy's recipe
                 _driver(connection, "BEGIN IMMEDIATE")
             yield connection
             connection.commit()
@@ -495,6 +498,7 @@ def _python_type(column_type: Any) -> Optional[type]:
     return python_type
 
 
-def _reason(exc: sa.exc.OperationalError) -> str:
+def _reason(exc: BaseException) -> str:
     """The driver's own words, on one line."""
-    return " ".join(str(exc.orig if exc.orig is not None else exc).split())
+    orig = getattr(exc, "orig", None)
+    return " ".join(str(orig if orig is not None else exc).split())

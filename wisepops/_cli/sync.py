@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
 
 from .._wire.times import format_wire
-from ._common import CommandError, Progress, api_key, client, iso_datetime
+from ._common import CommandError, Progress, api_key, client, iso_datetime, positive_int
+
+if TYPE_CHECKING:
+    from ..db import LeadStore, SyncResult
 
 DB_ENV = "WISEPOPS_DB"
 DEFAULT_DB = "sqlite:///leads.sqlite3"
@@ -37,7 +41,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     sync.add_argument(
         "--since", type=iso_datetime, metavar="ISO", help="only records collected after this"
     )
-    sync.add_argument("--wisepop-id", type=int, metavar="N", help="only records from this pop-up")
+    sync.add_argument(
+        "--wisepop-id", type=positive_int, metavar="N", help="only records from this pop-up"
+    )
     sync.set_defaults(run=run)
 
 
@@ -49,6 +55,13 @@ def run(args: argparse.Namespace) -> int:
     api_key(args)  # a missing key stops here, before a database file is made
     store = LeadStore(args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
     progress = Progress(enabled=sys.stderr.isatty(), pages="calls")
+    made = _new_sqlite_file(store)
+    stored: list[SyncResult] = []
+
+    def report(sofar: SyncResult) -> None:
+        stored.append(sofar)
+        progress.set(sofar.seen, sofar.calls)
+
     try:
         store.create()
         with client(args) as api:
@@ -57,8 +70,14 @@ def run(args: argparse.Namespace) -> int:
                 api=args.api,
                 collected_after=args.since,
                 wisepop_id=args.wisepop_id,
-                progress=lambda sofar: progress.set(sofar.seen, sofar.calls),
+                progress=report,
             )
+    except BaseException:
+        if made is not None and not stored:  # a refused key: leave no empty database behind
+            store.close()
+            for path in (made, *(made.with_name(made.name + end) for end in ("-wal", "-shm"))):
+                path.unlink(missing_ok=True)
+        raise
     finally:
         progress.finish()
         store.close()
@@ -67,3 +86,12 @@ def run(args: argparse.Namespace) -> int:
     after = "nothing listed yet" if at is None else f"the next run starts after {format_wire(at)}"
     print(f"{result.new:,} new of {result.seen:,} seen in {result.calls:,} {calls}; {after}")
     return 0
+
+
+def _new_sqlite_file(store: LeadStore) -> Optional[Path]:
+    """The SQLite file this run is about to make, if it does not exist yet."""
+    url = store.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    return None if url.query.get("uri") or path.exists() else path
