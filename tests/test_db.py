@@ -403,3 +403,17 @@ def test_an_engine_made_by_sqlalchemys_pysqlite_recipe_creates_adds_and_syncs(
         assert store.sync(client).new == 1
     assert len(stored(store)) == 3
     engine.dispose()
+
+
+def test_check_writable_refuses_a_read_only_store_and_leaves_a_writable_one_as_it_was(
+    store: LeadStore, database_url: str, tmp_path: Path
+) -> None:
+    store.check_writable()
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM wisepops_sync").scalar() == 0
+    path = tmp_path / "leads.sqlite3"
+    with LeadStore(path) as created:
+        created.create()
+    with LeadStore(read_only(path)) as store, pytest.raises(StoreError) as caught:
+        store.check_writable()
+    assert "readonly database" in str(caught.value)

@@ -202,6 +202,26 @@ class LeadStore:
         self._checked = False
         self._check()
 
+    def check_writable(self) -> None:
+        """Raise :class:`StoreError` now if this store cannot write: a row written and
+        rolled back. Call it once at start, after :meth:`create`, in a receiver, so that
+        a read-only file or URL, or a role without INSERT, stops it with one line rather
+        than a 500 to every delivery.
+
+        Example::
+
+            store.create()
+            store.check_writable()  # StoreError: ... attempt to write a readonly database
+        """
+        self._check()
+        with self._transaction() as connection:
+            connection.execute(
+                sa.insert(self._walks).values(
+                    walk="wisepops: can this store write?", cursor="", updated_at=datetime.now(UTC)
+                )
+            )
+            connection.rollback()
+
     def add(self, contacts: Iterable[Contact], source: Source = "webhook") -> int:
         """Store each contact not stored yet, in one transaction; return how many were new.
 
