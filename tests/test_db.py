@@ -406,7 +406,7 @@ def test_an_engine_made_by_sqlalchemys_pysqlite_recipe_creates_adds_and_syncs(
 
 
 def test_check_writable_refuses_a_read_only_store_and_leaves_a_writable_one_as_it_was(
-    store: LeadStore, database_url: str, tmp_path: Path
+    store: LeadStore, tmp_path: Path
 ) -> None:
     store.check_writable()
     with store.engine.connect() as connection:
@@ -414,6 +414,6 @@ def test_check_writable_refuses_a_read_only_store_and_leaves_a_writable_one_as_i
     path = tmp_path / "leads.sqlite3"
     with LeadStore(path) as created:
         created.create()
-    with LeadStore(read_only(path)) as store, pytest.raises(StoreError) as caught:
-        store.check_writable()
+    with LeadStore(read_only(path)) as refused, pytest.raises(StoreError) as caught:
+        refused.check_writable()
     assert "readonly database" in str(caught.value)
