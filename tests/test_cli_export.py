@@ -528,3 +528,13 @@ def test_eight_exports_interrupted_by_sigint_at_varied_points_lose_and_double_no
                 with output.open(encoding="utf-8", newline="") as file:
                     emails = [row["email"] for row in csv.DictReader(file)]
                 assert emails == expected, f"run {run}"
+
+
+def test_a_checkpoint_of_deep_nesting_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output, checkpoint = tmp_path / "out.jsonl", tmp_path / "cp"
+    checkpoint.write_text("[" * 100_000)
+    status, _, err = run_main(capsys, *resumable_export(output, checkpoint, "--api-key", "k" * 32))
+    assert status == 1
+    assert err == f"wisepops: error: {checkpoint} is not a checkpoint of this tool\n"

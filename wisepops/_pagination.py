@@ -83,7 +83,7 @@ class Cursor:
         """
         try:
             saved = json.loads(text)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: deep nesting
             raise ValueError(f"a cursor is JSON text, and this is not: {exc}") from None
         if not isinstance(saved, dict) or saved.get("version") != _CURSOR_VERSION:
             raise ValueError(
@@ -103,7 +103,13 @@ class Cursor:
             )
         if seen and at is None:
             raise ValueError("a cursor with seen records needs their collected_at")
-        return cls(None if at is None else parse_datetime(at), seen)
+        try:
+            collected_at = None if at is None else parse_datetime(at)
+        except ValueError:
+            raise ValueError(
+                f"a cursor's collected_at is not an ISO 8601 time: {_excerpt(at)}"
+            ) from None
+        return cls(collected_at, seen)
 
     def _advanced(self, contacts: Sequence[Contact]) -> Cursor:
         """The cursor past ``contacts``, which were just yielded, oldest first."""

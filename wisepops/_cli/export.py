@@ -102,7 +102,7 @@ class Checkpoint:
                         {str(k): int(n) for k, n in saved["seen"].items()},
                     ),
                 )
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise CommandError(f"{path} is not a checkpoint of this tool") from None
         if version != CHECKPOINT_VERSION:
             raise CommandError(
