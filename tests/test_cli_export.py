@@ -538,3 +538,47 @@ def test_a_checkpoint_of_deep_nesting_is_refused_in_one_line(
     status, _, err = run_main(capsys, *resumable_export(output, checkpoint, "--api-key", "k" * 32))
     assert status == 1
     assert err == f"wisepops: error: {checkpoint} is not a checkpoint of this tool\n"
+
+
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+            "\tindented", "\rreturn"]  # fmt: skip
+
+
+def formula_bearing(fake: FakeWisepops) -> None:
+    for n, text in enumerate(FORMULAS):
+        fake.collect(
+            email=f"f{n}@example.com",
+            fields={"Name": text, "Age": -n},
+            collected_at=T0 + timedelta(seconds=n),
+        )
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_a_csv_export_holds_no_live_formula(
+    fake: FakeWisepops, served: str, tmp_path: Path
+) -> None:
+    """OWASP's CSV injection: a cell a spreadsheet would run starts with a ' instead;
+    numbers stay numbers."""
+    formula_bearing(fake)
+    output = tmp_path / "leads.csv"
+    assert main(["emails", "export", "--format", "csv", "--output", str(output)]) == 0
+    rows = csv_rows(output)
+    assert [row["Name"] for row in rows] == [f"'{text}" for text in FORMULAS]
+    assert [row["Age"] for row in rows] == [str(-n) for n in range(len(FORMULAS))]
+    starts = tuple("=+-@\t\r")
+    live = [cell for row in rows for cell in row.values() if cell.startswith(starts)]
+    assert all(cell.lstrip("-").isdigit() for cell in live)  # only the negative ages
+
+
+def test_raw_formulas_writes_cells_as_they_came(
+    fake: FakeWisepops, served: str, tmp_path: Path
+) -> None:
+    formula_bearing(fake)
+    output = tmp_path / "leads.csv"
+    argv = ["emails", "export", "--format", "csv", "--raw-formulas", "--output", str(output)]
+    assert main(argv) == 0
+    assert [row["Name"] for row in csv_rows(output)] == FORMULAS

@@ -65,6 +65,12 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         help="JSON lines (default), or CSV with a column per form field",
     )
     export.add_argument(
+        "--raw-formulas",
+        action="store_true",
+        help="CSV: write a text that starts with = + - @ tab or CR as it came; by default "
+        "it starts with ' so that a spreadsheet shows it rather than runs it",
+    )
+    export.add_argument(
         "--output", type=Path, metavar="FILE", help="the file to write (default: stdout)"
     )
     export.add_argument(
@@ -154,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         with _jsonl_target(args) as (jsonl, spool):
             written = export(api, args, checkpoint, jsonl, progress)
             if spool is not None:
-                _write_csv(spool, args.output)
+                _write_csv(spool, args.output, raw_formulas=args.raw_formulas)
     finally:
         http.close()
         progress.finish()
@@ -270,7 +276,7 @@ def _save(out: IO[bytes], checkpoint: Checkpoint, walk: Walk, path: Path) -> Non
     checkpoint.save(path)
 
 
-def _write_csv(spool: Path, output: Optional[Path]) -> None:
+def _write_csv(spool: Path, output: Optional[Path], raw_formulas: bool) -> None:
     """Turn the JSONL spool into CSV: fixed columns, then one per form field."""
     names: set[str] = set()
     extras: set[str] = set()
@@ -296,13 +302,21 @@ def _write_csv(spool: Path, output: Optional[Path]) -> None:
                 row = [record[name] for name in CSV_COLUMNS]
                 row += [record["fields"].get(name) for name in fields]
                 row += [record.get("extra", {}).get(name) for name in extra]
-                writer.writerow([_cell(value) for value in row])
+                writer.writerow([_cell(value, raw_formulas) for value in row])
 
 
-def _cell(value: Any) -> str:
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet run a cell as a formula (OWASP, "CSV injection")."""
+
+
+def _cell(value: Any, raw_formulas: bool) -> str:
     if value is None:
         return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, str):  # a number or a list, as JSON: no formula, -1 aside
+        return json.dumps(value, ensure_ascii=False)
+    text = value
     if holds_surrogates(text):  # not writable as UTF-8: escape it
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if not raw_formulas and text.startswith(FORMULA_STARTS):
+        return "'" + text  # shown as text, as OWASP advises
     return text
