@@ -218,9 +218,15 @@ def test_csv_export_resumes_through_its_spool(
     argv = resumable_export(output, checkpoint, "--format", "csv")
     fake.fail_next(500, times=3, after=1)
     assert run_main(capsys, *argv)[0] == 1
-    assert run_main(capsys, *argv)[0] == 0
+    status, _, err = run_main(capsys, *argv)
+    assert status == 0
     rows = list(csv.DictReader(io.StringIO(output.read_text("utf-8"))))
     assert [row["email"] for row in rows] == [f"u{n}@example.com" for n in range(150)]
+    spool = tmp_path / "cp.spool.jsonl"  # every contact, on disk: the user is told
+    assert err.endswith(
+        f"wisepops: {spool} keeps every record for the next run; delete it with the checkpoint"
+        " when done\n"
+    )
 
 
 def test_checkpoint_needs_output(
@@ -582,3 +588,18 @@ def test_raw_formulas_writes_cells_as_they_came(
     argv = ["emails", "export", "--format", "csv", "--raw-formulas", "--output", str(output)]
     assert main(argv) == 0
     assert [row["Name"] for row in csv_rows(output)] == FORMULAS
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "header"),
+    [("leads.csv", [], True), ("leads.CSV", [], True), ("leads.csv", ["--format", "jsonl"], False),
+     ("leads.jsonl", [], False), ("leads.txt", ["--format", "csv"], True)],
+)  # fmt: skip
+def test_the_format_follows_the_outputs_suffix_unless_given(
+    fake: FakeWisepops, served: str, tmp_path: Path, name: str, extra: list[str], header: bool
+) -> None:
+    fill(fake, 2)
+    output = tmp_path / name
+    assert main(["emails", "export", "--output", str(output), *extra]) == 0
+    first = output.read_text("utf-8").splitlines()[0]
+    assert first.startswith("collected_at,wisepop_id,email") is header

@@ -61,8 +61,8 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     export.add_argument(
         "--format",
         choices=["jsonl", "csv"],
-        default="jsonl",
-        help="JSON lines (default), or CSV with a column per form field",
+        help="JSON lines, or CSV with a column per form field (default: csv for an --output "
+        "ending .csv, else jsonl)",
     )
     export.add_argument(
         "--raw-formulas",
@@ -142,6 +142,9 @@ class Checkpoint:
 def run(args: argparse.Namespace) -> int:
     if args.checkpoint is not None and args.output is None:
         raise UsageError("--checkpoint needs --output: a resumed export appends to a file")
+    if args.format is None:
+        csv_named = args.output is not None and args.output.suffix.lower() == ".csv"
+        args.format = "csv" if csv_named else "jsonl"
     query = {
         "api": args.api,
         "since": None if args.since is None else format_datetime(args.since),
@@ -167,6 +170,12 @@ def run(args: argparse.Namespace) -> int:
     target = args.output or "stdout"
     records = "record" if written == 1 else "records"
     print(f"wisepops: exported {written} new {records} to {target}", file=sys.stderr)
+    if args.format == "csv" and args.checkpoint is not None:
+        print(
+            f"wisepops: {_resumed_file(args)} keeps every record for the next run; "
+            "delete it with the checkpoint when done",
+            file=sys.stderr,
+        )
     return 0
 
 
