@@ -595,7 +595,7 @@ def test_raw_formulas_writes_cells_as_they_came(
     [("leads.csv", [], True), ("leads.CSV", [], True), ("leads.csv", ["--format", "jsonl"], False),
      ("leads.jsonl", [], False), ("leads.txt", ["--format", "csv"], True)],
 )  # fmt: skip
-def test_the_format_follows_the_outputs_suffix_unless_given(
+def test_the_format_follows_the_outputs_suffix_unless_given(  # noqa: PLR0917
     fake: FakeWisepops, served: str, tmp_path: Path, name: str, extra: list[str], header: bool
 ) -> None:
     fill(fake, 2)
