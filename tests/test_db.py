@@ -286,12 +286,26 @@ def test_a_path_is_a_sqlite_database_and_the_url_shows_no_password(tmp_path: Pat
     ("url", "says"),
     [
         ("nonsense://", "no driver for nonsense"),
-        ("sqlite:////no/such/folder/leads.sqlite3", "unable to open database file"),
+        ("postgresq://u@h/db", "no driver for postgresq: a URL starts sqlite:// or postgresql://"),
+        ("postgresql://u@h:5543x/db", "not a database URL: its port is not a number: '5543x'"),
+        ("sqlite://leads.sqlite3", "not a database URL: Invalid SQLite URL: sqlite://leads.sqlite3"
+         " (a file is sqlite:///relative/path or sqlite:////absolute/path)"),
+        ("sqlite:////no/such/folder/leads.sqlite3",
+         "cannot use sqlite:////no/such/folder/leads.sqlite3: the folder /no/such/folder does "
+         "not exist"),
+        ("sqlite:////proc/leads.sqlite3",
+         "cannot use sqlite:////proc/leads.sqlite3: the folder /proc is not writable here"),
     ],
-)
-def test_a_database_that_cannot_be_used_is_a_store_error(url: str, says: str) -> None:
-    with pytest.raises(StoreError, match=says):
+)  # fmt: skip
+def test_a_database_that_cannot_be_used_is_a_store_error_in_one_line(url: str, says: str) -> None:
+    """What the CLI prints after "wisepops: error: ": one line that says what to fix."""
+    with pytest.raises(StoreError) as caught:
         LeadStore(url).create()
+    message = str(caught.value)
+    assert message.startswith(says)
+    assert "\n" not in message
+    if "postgresq:" in url:
+        assert "pip install" not in message  # the extra is installed: a typo, not a driver
 
 
 def test_import_wisepops_never_imports_sqlalchemy_and_the_db_module_names_the_extra() -> None:

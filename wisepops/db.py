@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from os import PathLike
+from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 import attrs
@@ -308,7 +309,21 @@ class LeadStore:
                 yield connection
         except (sa.exc.DBAPIError, self.engine.dialect.loaded_dbapi.Error) as exc:
             # the driver's own errors too: the inserts run on its cursor
-            raise StoreError(f"cannot use {self._url}: {_reason(exc)}") from exc
+            raise StoreError(f"cannot use {self._url}: {self._reason(exc)}") from exc
+
+    def _reason(self, exc: BaseException) -> str:
+        """The driver's own words on one line; for a SQLite file it cannot make, why."""
+        orig = getattr(exc, "orig", None)
+        words = " ".join(str(orig if orig is not None else exc).split())
+        name = self.engine.url.database
+        if not self._sqlite or words != "unable to open database file" or not name:
+            return words
+        path = Path(name)
+        if self.engine.url.query.get("uri") or path.exists():
+            return words
+        if not path.parent.is_dir():
+            return f"the folder {path.parent} does not exist"
+        return f"the folder {path.parent} is not writable here"
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sa.Connection]:
@@ -407,11 +422,22 @@ def _engine(database: Union[str, PathLike[str]]) -> sa.Engine:
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
         return sa.create_engine(url)
-    except (sa.exc.NoSuchModuleError, ModuleNotFoundError) as exc:
+    except sa.exc.NoSuchModuleError:  # no such dialect: a scheme mistyped
+        scheme = text.split(":", 1)[0]
+        raise StoreError(
+            f"no driver for {scheme}: a URL starts sqlite:// or postgresql://"
+        ) from None
+    except ModuleNotFoundError as exc:  # a dialect whose driver is not installed
         hint = ' (pip install "wisepops[postgresql]")' if text.startswith("postgres") else ""
         raise StoreError(f"no driver for {text.split(':', 1)[0]}: {exc}{hint}") from None
     except sa.exc.ArgumentError as exc:
-        raise StoreError(f"not a database URL: {exc}") from None
+        first = str(exc).splitlines()[0]
+        if text.startswith("sqlite:"):
+            first += " (a file is sqlite:///relative/path or sqlite:////absolute/path)"
+        raise StoreError(f"not a database URL: {first}") from None
+    except ValueError as exc:  # SQLAlchemy reads the port with int()
+        port = str(exc).rpartition(": ")[2]
+        raise StoreError(f"not a database URL: its port is not a number: {port}") from None
 
 
 def _driver(connection: sa.Connection, statement: str) -> None:
@@ -516,9 +542,3 @@ def _python_type(column_type: Any) -> Optional[type]:
     except NotImplementedError:
         return None
     return python_type
-
-
-def _reason(exc: BaseException) -> str:
-    """The driver's own words, on one line."""
-    orig = getattr(exc, "orig", None)
-    return " ".join(str(orig if orig is not None else exc).split())
