@@ -356,7 +356,8 @@ class LeadStore:
     def _insert(self, connection: sa.Connection, rows: list[tuple[Any, ...]]) -> int:
         """INSERT ... ON CONFLICT DO NOTHING through the driver's own executemany, which
         counts the rows it inserted: SQLAlchemy's batched form does not count them on
-        psycopg, and its RETURNING form was 3.5 times slower (benchmarks/README.md)."""
+        psycopg, and its RETURNING form was several times slower: the figure is in
+        benchmarks/README.md, written once there."""
         cursor = connection.connection.cursor()
         try:
             cursor.executemany(self._statement, rows)
