@@ -22,6 +22,7 @@ from wisepops._loopback import Disconnect, LoopbackServer
 from wisepops.testing import FakeWisepops
 
 from .conftest import API_KEY
+from .databases import Cluster
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 LISTINGS = ("/api1/emails", "/api2/contacts")
@@ -228,3 +229,29 @@ def test_a_refused_sync_leaves_no_database_file(
     assert status == code, err
     assert err.count("\n") == 1, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_postgresql_gone_mid_sync_is_one_line(
+    fake: FakeWisepops, url: str, gate: Gate, postgres: Cluster, tmp_path: Path
+) -> None:
+    """The server ends the sync's connection while it waits for page 2: one line, not a
+    traceback nor psycopg's "error ignored terminating Pipeline"."""
+    database = postgres.new_database()
+    gate.hold(2)
+    process = sync(url, "--db", database, "--api", "v1", cwd=tmp_path)
+    assert gate.arrived.wait(30)
+    name = sa.make_url(database).database
+    engine = sa.create_engine(database)
+    with engine.connect() as connection:
+        connection.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+    engine.dispose()
+    status, out, err = finished(process)
+    assert (status, out) == (1, "")
+    assert err.startswith("wisepops: error: cannot use postgresql+psycopg://"), err
+    assert err.count("\n") == 1, err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -53,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as exc:  # the db extra is not installed
         raise CommandError(str(exc)) from None
     api_key(args)  # a missing key stops here, before a database file is made
+    # psycopg logs a warning as it drops a pipeline on a lost connection, which Python
+    # would print to stderr beside the one line that says the same: the error is enough
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     store = LeadStore(args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
     progress = Progress(enabled=sys.stderr.isatty(), pages="calls")
     made = _new_sqlite_file(store)
