@@ -24,7 +24,6 @@ import httpx
 import pytest
 
 import wisepops
-from wisepops.db import LeadStore
 
 from .receivers import EXAMPLES, KEY, TABLES, URL, rows
 
@@ -235,30 +234,3 @@ def test_the_fastapi_example_also_runs_as_a_script(
         assert deliver(url, body).json() == {"received": 1, "new": 1}
     stored = rows(tmp_path / "leads.sqlite3", TABLES["fastapi"])
     assert json.loads(stored[0]["fields"])["Prénom"] == "Marie"
-
-
-@pytest.mark.parametrize(
-    "server",
-    [s for name, s in SERVERS.items() if not name.startswith("django")],
-    ids=[name for name in SERVERS if not name.startswith("django")],
-)
-def test_a_receiver_on_a_database_it_cannot_write_refuses_to_start(
-    server: Server, tmp_path: Path
-) -> None:
-    """A read-only URL: one line at start, rather than a 500 to every delivery."""
-    path = tmp_path / "leads.sqlite3"
-    with LeadStore(path) as store:
-        store.create()
-    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
-    argv = [arg.format(port=free_port()) for arg in server.argv]
-    log = tmp_path / "server.log"
-    env = environment(tmp_path, WISEPOPS_API_KEY=KEY, WISEPOPS_DB=read_only)
-    with started(argv, env, log) as process:
-        status = process.wait(timeout=READY_WITHIN)
-    output = log.read_text()
-    assert status != 0
-    said = [line for line in output.splitlines() if "WISEPOPS_DB" in line]
-    assert len(said) == 1, output
-    assert said[0].endswith("attempt to write a readonly database")
-    if "gunicorn" not in argv:
-        assert output.count("\n") == 1, output

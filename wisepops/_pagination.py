@@ -103,13 +103,14 @@ class Cursor:
             )
         if seen and at is None:
             raise ValueError("a cursor with seen records needs their collected_at")
+        if at is None:
+            return cls(None, seen)
         try:
-            collected_at = None if at is None else parse_datetime(at)
+            return cls(parse_datetime(at), seen)
         except ValueError:
             raise ValueError(
                 f"a cursor's collected_at is not an ISO 8601 time: {_excerpt(at)}"
             ) from None
-        return cls(collected_at, seen)
 
     def _advanced(self, contacts: Sequence[Contact]) -> Cursor:
         """The cursor past ``contacts``, which were just yielded, oldest first."""
