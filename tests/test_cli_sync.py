@@ -172,7 +172,7 @@ def test_the_database_comes_from_the_environment_and_may_be_a_path(
 @pytest.mark.parametrize(
     ("args", "code", "says"),
     [
-        (["--db", "/no/such/folder/leads.sqlite3"], 1, "unable to open database file"),
+        (["--db", "/no/such/folder/leads.sqlite3"], 1, "the folder /no/such/folder does not exist"),
         (["--db", "nosuch://x"], 1, "wisepops: error: no driver for nosuch"),
         (["--since", "yesterday"], 2, "not an ISO 8601 time: 'yesterday'"),
         (["--api-key", "wrong"], 1, "WisePops rejected the API key (401)"),
