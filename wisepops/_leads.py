@@ -54,6 +54,8 @@ SYNC_COLUMNS = (
 )
 """``wisepops_sync``: the cursor each sync stopped at."""
 ROW_ORDER = tuple(column.name for column in LEAD_COLUMNS)
+WRITE_PROBE = "wisepops: can this store write?"
+"""The ``walk`` of the row a receiver writes and rolls back at start, to know it can write."""
 
 
 def row(contact: Contact, key: str, source: str) -> list[Any]:
