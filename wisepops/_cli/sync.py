@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
 
-from ._common import CommandError, Progress, api_key, client, iso_datetime
+from ._common import CommandError, Progress, api_key, client, iso_datetime, positive_int
+
+if TYPE_CHECKING:
+    from ..db import LeadStore, SyncResult
 
 DB_ENV = "WISEPOPS_DB"
 DEFAULT_DB = "sqlite:///leads.sqlite3"
@@ -42,7 +47,9 @@ def add_walk_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--since", type=iso_datetime, metavar="ISO", help="only records collected after this"
     )
-    parser.add_argument("--wisepop-id", type=int, metavar="N", help="only records from this pop-up")
+    parser.add_argument(
+        "--wisepop-id", type=positive_int, metavar="N", help="only records from this pop-up"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,8 +58,18 @@ def run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as exc:  # the db extra is not installed
         raise CommandError(str(exc)) from None
     api_key(args)  # a missing key stops here, before a database file is made
+    # psycopg logs a warning as it drops a pipeline on a lost connection, which Python
+    # would print to stderr beside the one line that says the same: the error is enough
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     store = LeadStore(args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
     progress = Progress(enabled=sys.stderr.isatty(), pages="calls")
+    made = _new_sqlite_file(store)
+    stored: list[SyncResult] = []
+
+    def report(sofar: SyncResult) -> None:
+        stored.append(sofar)
+        progress.set(sofar.seen, sofar.calls)
+
     try:
         store.create()
         with client(args) as api:
@@ -61,10 +78,25 @@ def run(args: argparse.Namespace) -> int:
                 api=args.api,
                 collected_after=args.since,
                 wisepop_id=args.wisepop_id,
-                progress=lambda sofar: progress.set(sofar.seen, sofar.calls),
+                progress=report,
             )
+    except BaseException:
+        if made is not None and not stored:  # a refused key: leave no empty database behind
+            store.close()
+            for path in (made, *(made.with_name(made.name + end) for end in ("-wal", "-shm"))):
+                path.unlink(missing_ok=True)
+        raise
     finally:
         progress.finish()
         store.close()
     print(result.summary())
     return 0
+
+
+def _new_sqlite_file(store: LeadStore) -> Optional[Path]:
+    """The SQLite file this run is about to make, if it does not exist yet."""
+    url = store.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    return None if url.query.get("uri") or path.exists() else path
