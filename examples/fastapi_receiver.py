@@ -41,6 +41,7 @@ if not API_KEY:
 try:
     store = LeadStore(os.environ.get("WISEPOPS_DB", "leads.sqlite3"))
     store.create()  # the table where it is missing: a database that cannot be used fails here
+    store.check_writable()  # and one it cannot write (a read-only file or URL)
 except StoreError as exc:
     print(f"WISEPOPS_DB: {exc}", file=sys.stderr)
     sys.exit(3)  # as for a missing key

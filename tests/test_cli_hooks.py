@@ -96,7 +96,8 @@ def test_ensure_prints_the_same_id_every_time_and_creates_one_hook(
 ) -> None:
     argv = ("hooks", "ensure", URL, "--event", "phone", "--wisepop-id", "3")
     first, again = run(capsys, *argv), run(capsys, *argv)
-    assert first == again == (0, "1\n", "")
+    assert first == (0, "1\n", "wisepops: created hook 1\n")
+    assert again == (0, "1\n", "wisepops: found hook 1\n")
     (hook,) = fake.hooks
     assert (hook.id, hook.target_url, hook.event, hook.wisepop_id) == (1, URL, "phone", 3)
 
@@ -105,7 +106,7 @@ def test_ensure_after_a_dropped_answer_creates_one_hook(
     fake: FakeWisepops, served: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake.disconnect_next(after_processing=True, path="/api2/hooks", after=1)  # the POST
-    assert run(capsys, "hooks", "ensure", URL) == (0, "1\n", "")
+    assert run(capsys, "hooks", "ensure", URL) == (0, "1\n", "wisepops: created hook 1\n")
     assert len(fake.hooks) == 1
 
 
@@ -152,7 +153,10 @@ def test_list_and_ensure_as_real_processes(fake: FakeWisepops) -> None:
         ensured = [wisepops("hooks", "ensure", URL, "--event", "survey") for _ in range(2)]
         listed = wisepops("hooks", "list")
         refused = wisepops("hooks", "ensure", "example.com/hook")
-    assert [(done.returncode, done.stdout, done.stderr) for done in ensured] == [(0, "1\n", "")] * 2
+    assert [(done.returncode, done.stdout, done.stderr) for done in ensured] == [
+        (0, "1\n", "wisepops: created hook 1\n"),
+        (0, "1\n", "wisepops: found hook 1\n"),
+    ]
     assert listed.stdout == f"ID  EVENT   POP-UP  URL\n 1  survey  all     {URL}\n"
     assert refused.returncode == 2
     assert refused.stderr.startswith("wisepops hooks ensure: error: target_url must be")

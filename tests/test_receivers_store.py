@@ -167,17 +167,20 @@ STARTS = {name: SERVERS[name] for name in ("flask-script", "flask-gunicorn", "fa
 @pytest.mark.parametrize(
     ("database", "says"),
     [
-        ("/no/such/folder/leads.sqlite3", "unable to open database file"),
+        ("/no/such/folder/leads.sqlite3", "the folder /no/such/folder does not exist"),
         ("postgresql://leads:s3cret@127.0.0.1:{port}/leads", "Connection refused"),
+        ("sqlite:///file:{tmp}/leads.sqlite3?mode=ro&uri=true", "write a readonly database"),
     ],
-    ids=["a path in no folder", "a PostgreSQL that does not answer"],
+    ids=["a path in no folder", "a PostgreSQL that does not answer", "a read-only URL"],
 )
 def test_a_receiver_whose_database_cannot_be_used_refuses_to_start(
     server: Any, database: str, says: str, tmp_path: Path
 ) -> None:
     """As for a missing key: one line naming the variable and the reason, the password
     hidden, and gunicorn stops rather than boot worker after worker."""
-    database = database.format(port=free_port())  # nothing listens there
+    database = database.format(port=free_port(), tmp=tmp_path)  # nothing listens there
+    with LeadStore(tmp_path / "leads.sqlite3") as store:  # what the read-only URL opens
+        store.create()
     argv = [arg.format(port=free_port()) for arg in server.argv]
     log = tmp_path / "server.log"
     env = environment(tmp_path, WISEPOPS_API_KEY=KEY, WISEPOPS_DB=database)

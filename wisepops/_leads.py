@@ -72,6 +72,8 @@ ADDED_COLUMNS = {
 SQLite and PostgreSQL: the rows there are the website ``default``'s, and their cursors,
 of no known key, are not resumed. The default stays, so that a receiver of the version
 before, still running while the next starts, goes on storing."""
+WRITE_PROBE = "wisepops: can this store write?"
+"""The ``walk`` of the row a receiver writes and rolls back at start, to know it can write."""
 
 
 def key_fingerprint(api_key: str) -> str:

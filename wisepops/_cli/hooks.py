@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+import httpx
+
 from .._operations import API2_HOOKS
 from .._wire.encode import to_json
 from .._wire.records import Hook
@@ -66,9 +68,20 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _ensure(args: argparse.Namespace) -> int:
-    with client(args) as api, refusals_as_usage():
-        hook = api.v2.hooks.ensure(args.url, event=args.event, wisepop_id=args.wisepop_id)
+    posted: list[httpx.Request] = []  # a POST made: the hook was created
+
+    def on_request(request: httpx.Request) -> None:
+        if request.method == "POST":
+            posted.append(request)
+
+    http = httpx.Client(event_hooks={"request": [on_request]})
+    try:
+        with client(args, http_client=http) as api, refusals_as_usage():
+            hook = api.v2.hooks.ensure(args.url, event=args.event, wisepop_id=args.wisepop_id)
+    finally:
+        http.close()
     print(hook.id)
+    print(f"wisepops: {'created' if posted else 'found'} hook {hook.id}", file=sys.stderr)
     return 0
 
 

@@ -17,7 +17,7 @@ from django.db import DatabaseError, connections
 
 from .._errors import WebsitesError
 from .config import websites
-from .models import missing_tables
+from .models import check_writable, missing_tables
 
 EXIT_STATUS = 3  # gunicorn's "worker failed to boot": it stops rather than boot another
 
@@ -44,14 +44,27 @@ def problem(migrate: str = "manage.py migrate", using: str = "default") -> Optio
     if found is not None:
         return found
     try:
-        missing = missing_tables(using)
-    except (DatabaseError, ImproperlyConfigured) as exc:  # down, or no driver installed
-        return f"cannot use the database {using!r}: {' '.join(str(exc).split())}"
+        return _database_problem(migrate, using)
     finally:
         connections[using].close()  # not shared with the workers a server forks
+
+
+def _database_problem(migrate: str, using: str) -> Optional[str]:
+    try:
+        missing = missing_tables(using)
+    except (DatabaseError, ImproperlyConfigured) as exc:  # down, or no driver installed
+        return f"cannot use the database {using!r}: {_line(exc)}"
     if missing:
         return f"the database has no table {' or '.join(missing)}: run `{migrate}` first"
+    try:
+        check_writable(using)
+    except DatabaseError as exc:  # a replica, a read-only role or file
+        return f"cannot write to the database {using!r}: {_line(exc)}"
     return None
+
+
+def _line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
 
 
 def require_ready(migrate: str = "manage.py migrate", using: str = "default") -> None:

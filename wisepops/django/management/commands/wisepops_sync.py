@@ -17,6 +17,7 @@ from django.utils import timezone
 
 import wisepops
 from wisepops import _leads, _websites
+from wisepops._cli._common import add_website_argument
 from wisepops._cli.sync import add_walk_arguments
 
 from ...checks import problem
@@ -34,12 +35,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_walk_arguments(parser)  # wisepops sync's own: --api, --since, --wisepop-id
-        parser.add_argument(
-            "--website",
-            action="append",
-            metavar="NAME",
-            help="sync this website only (repeatable; default: every one configured)",
-        )
+        add_website_argument(parser)  # and --website
 
     def handle(self, *args: Any, **options: Any) -> None:
         run = f"python {sys.argv[0]}" if sys.argv[0].endswith(".py") else "manage.py"
