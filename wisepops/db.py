@@ -35,11 +35,12 @@ except ModuleNotFoundError:  # pragma: no cover - the extra is installed for the
         name="sqlalchemy",
     ) from None
 
-from . import _leads
+from . import _leads, _status
 from ._client import Client
 from ._errors import WisepopsError
 from ._leads import LEADS_TABLE, ROW_ORDER, RUNS_TABLE, SYNC_TABLE, Run, SyncResult
 from ._pagination import Cursor
+from ._status import Status
 from ._websites import DEFAULT_WEBSITE
 from ._wire.records import Contact
 from ._wire.schema import Kind
@@ -51,6 +52,7 @@ __all__ = [
     "SYNC_TABLE",
     "LeadStore",
     "Run",
+    "Status",
     "StoreError",
     "SyncResult",
 ]
@@ -303,6 +305,25 @@ class LeadStore:
         with self._connection() as connection:
             return [Run(**row._mapping) for row in connection.execute(query)]
 
+    def status(
+        self, websites: Optional[Sequence[str]] = None, *, now: Optional[datetime] = None
+    ) -> list[Status]:
+        """What ``wisepops status`` reports, per website: the leads by source, the last
+        sync run, the last webhook, the leads webhooks missed (:class:`Status`). Of
+        ``websites``, in that order, else of every website the tables name. Reads only;
+        ``now`` (default: the clock) is what "the last 24 hours" and the chart count from.
+
+        Example::
+
+            now = datetime.now(timezone.utc)
+            for status in store.status():
+                if status.problem(now, max_age=timedelta(hours=2)):
+                    alert(status.website, status.problem(now, max_age=timedelta(hours=2)))
+        """
+        self._check()
+        at = datetime.now(UTC) if now is None else as_utc(now)
+        return _status.read(self._fetch, self.engine.dialect.name, websites, at)
+
     # --- inside --------------------------------------------------------------------------
 
     @property
@@ -366,6 +387,13 @@ class LeadStore:
             new = self._insert(connection, rows) if rows else 0
             self._save(connection, step, cursor)
         return new
+
+    def _fetch(self, sql: str, parameters: Sequence[Any]) -> list[Sequence[Any]]:
+        """``_status``'s SQL on the driver, its values as the driver returns them."""
+        if self.engine.dialect.paramstyle == "qmark":
+            sql = sql.replace("%s", "?")
+        with self._connection() as connection:
+            return list(connection.exec_driver_sql(sql, tuple(parameters)).all())
 
     def _start_run(self, values: dict[str, Any]) -> int:
         with self._transaction() as connection:
