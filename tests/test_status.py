@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import attrs
@@ -20,14 +19,6 @@ from wisepops.testing import FakeWisepops
 from .conftest import API_KEY
 
 NOW = datetime(2024, 5, 15, 12, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[LeadStore]:
-    store = LeadStore(database_url)
-    store.create()
-    yield store
-    store.close()
 
 
 def lead(hours_ago: float, n: int) -> wisepops.Contact:

@@ -17,7 +17,7 @@ from .._status import SOURCES, Status, ago, exit_status, parse_age, when
 from .._websites import NO_KEY, WEBSITES_ENV, check_name, chosen, read_websites
 from .._wire.times import UTC
 from ._common import CommandError, UsageError, table
-from .sync import DB_ENV, DEFAULT_DB, _new_sqlite_file
+from .sync import DB_ENV, DEFAULT_DB, _new_sqlite_file, add_db_argument
 
 _BLOCKS = "▁▂▃▄▅▆▇█"
 _NONE = "·"
@@ -33,11 +33,7 @@ def register(commands: Any) -> None:
         "every website's last sync finished without error (within --max-age), 1 when one "
         "did not, 2 for a bad argument. Reads only; needs no API key.",
     )
-    status.add_argument(
-        "--db",
-        metavar="URL",
-        help=f"an SQLAlchemy URL or a SQLite file path (default: ${DB_ENV}, else {DEFAULT_DB})",
-    )
+    add_db_argument(status)
     add_status_arguments(status)
     status.set_defaults(run=run)
 
