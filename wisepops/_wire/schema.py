@@ -156,7 +156,7 @@ def _refuse_init_logic(cls: type) -> None:
     """A record's ``__init__`` may only store its values: the fast parser in :mod:`.decode`
     builds records without calling it, and a check there would run on one path only."""
     hooks = [hook for hook in ("__attrs_pre_init__", "__attrs_post_init__") if hasattr(cls, hook)]
-    for attribute in attrs.fields(cls):  # type: ignore[arg-type] # an attrs class
+    for attribute in attrs.fields(cls):
         if attribute.validator is not None:
             hooks.append(f"a validator on {attribute.name!r}")
         if attribute.converter is not None:
