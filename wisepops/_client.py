@@ -24,7 +24,6 @@ from ._core import Command, RequestSpec, exchange
 from ._deadline import bounded, in_place, own_http
 from ._errors import APIError, WisepopsError
 from ._operations import Operation, Plan
-from ._worker import within
 from .resources import V2, AsyncEmails, AsyncHooks, AsyncV2, Emails, Hooks
 
 if TYPE_CHECKING:  # httpx2 is optional: without it, these annotations are Any to mypy
@@ -286,6 +285,8 @@ class Client(_BaseClient[httpx.Client]):
             return None
         attempt = command.attempt(self._http, self._shared, traced=not self._in_place)
         if not self._in_place:
+            from ._worker import within  # noqa: PLC0415 - only for a user's network client
+
             outcome = within(command.deadline, lambda: self._attempt(attempt), attempt.cancel)
             return attempt.timed_out() if outcome is None else outcome
         started = time.monotonic()
