@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -61,3 +63,43 @@ def test_a_users_network_client_is_not_in_place() -> None:
     with httpx.Client() as http:
         assert not in_place(http)
         assert not in_place(wisepops.Client(KEY, http_client=http)._http)
+
+
+def test_a_name_is_resolved_within_the_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``getaddrinfo`` cannot be interrupted: a resolver that hangs still ends the call."""
+    resolve = socket.getaddrinfo
+
+    def slow(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "slow.test":
+            time.sleep(2)
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    client = wisepops.Client(KEY, base_url="http://slow.test:9", timeout=0.5, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(wisepops.APITimeoutError, match=r"within 0\.5 s"):
+        client.v2.popups.list()
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_name_that_does_not_resolve_is_a_connection_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unknown(host: str, *args: Any, **kwargs: Any) -> Any:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)
+    client = wisepops.Client(KEY, base_url="http://nowhere.test", max_retries=0)
+    with pytest.raises(wisepops.APIConnectionError, match="Name or service not known"):
+        client.v2.popups.list()
+
+
+def test_each_address_of_a_name_is_tried_in_turn() -> None:
+    """``localhost`` may be ``::1`` first, where the server (on 127.0.0.1) is not."""
+    with (
+        HostileServer(lambda request: respond()) as server,
+        wisepops.Client(
+            KEY, base_url=server.url.replace("127.0.0.1", "localhost"), timeout=5
+        ) as client,
+    ):
+        assert client.v2.popups.list() == []

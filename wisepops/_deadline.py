@@ -3,7 +3,8 @@
 A blocked socket read cannot be interrupted from its own thread, but it can be given no
 more time than the attempt has left: :func:`own_http` makes the SDK's httpx client, whose
 connections read and write through :class:`_Stream`, and each read, write, connect and
-TLS handshake waits at most what is left of the attempt :func:`bounded` runs. The attempt
+TLS handshake waits at most what is left of the attempt :func:`bounded` runs (a host's
+name is resolved in a worker thread, as ``getaddrinfo`` cannot be bounded). The attempt
 then runs in the caller's thread, and a connection that missed its deadline is closed by
 httpcore at once, as after any timeout: no thread and no socket is left behind.
 
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ipaddress
+import socket
 import time
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
@@ -107,11 +110,8 @@ class _Stream:
 
 
 class _Backend:
-    """httpcore's network backend, its streams made :class:`_Stream`\\ s.
-
-    Name resolution is the system resolver's, as it is in httpx: bounded by its own
-    timeouts, not by the attempt's.
-    """
+    """httpcore's network backend, its streams made :class:`_Stream`\\ s, and a host's
+    name resolved within the attempt's time too."""
 
     def __init__(self, backend: httpcore.NetworkBackend) -> None:
         self._backend = backend
@@ -126,10 +126,17 @@ class _Backend:
     ) -> _Stream:
         import httpcore  # noqa: PLC0415
 
-        def connect(t: Optional[float]) -> httpcore.NetworkStream:
-            return self._backend.connect_tcp(host, port, t, local_address, socket_options)
+        failure: Optional[Exception] = None
+        for address in _addresses(host, port):  # each in turn, as socket.create_connection
 
-        return _Stream(_within(connect, timeout, httpcore.ConnectTimeout))
+            def connect(t: Optional[float], address: str = address) -> httpcore.NetworkStream:
+                return self._backend.connect_tcp(address, port, t, local_address, socket_options)
+
+            try:
+                return _Stream(_within(connect, timeout, httpcore.ConnectTimeout))
+            except httpcore.ConnectError as exc:
+                failure = exc
+        raise failure or httpcore.ConnectError(f"{host} has no address")
 
     def connect_unix_socket(
         self,
@@ -146,6 +153,36 @@ class _Backend:
 
     def sleep(self, seconds: float) -> None:
         self._backend.sleep(seconds)
+
+
+def _addresses(host: str, port: int) -> list[str]:
+    """The addresses of ``host``, found within what is left of the attempt.
+
+    ``getaddrinfo`` cannot be interrupted and waits as long as the system resolver does,
+    so a name (never an address) is resolved in a worker thread; one that outlives the
+    attempt ends with the resolver's own timeout.
+    """
+    import httpcore  # noqa: PLC0415
+
+    from ._worker import within  # noqa: PLC0415
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return [host]
+    deadline = _deadline.get()
+    seconds = None if deadline is None else max(deadline[0] - time.monotonic(), 0.0)
+    try:
+        found = within(
+            seconds, lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM), lambda: None
+        )
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc)) from None
+    if found is None:
+        raise httpcore.ConnectTimeout(late_message(deadline[1] if deadline else 0))
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
 
 
 class _Transport(httpx.HTTPTransport):
