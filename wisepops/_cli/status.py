@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Optional
 
+from .._config import API_KEY_ENV
 from .._errors import WebsitesError
 from .._status import SOURCES, Status, ago, exit_status, parse_age, when
 from .._websites import NO_KEY, WEBSITES_ENV, check_name, chosen, read_websites
@@ -44,8 +45,8 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
         "--website",
         action="append",
         metavar="NAME",
-        help=f"only this website (repeatable; default: every one of ${WEBSITES_ENV}, "
-        "else every one the tables name)",
+        help=f"only this website (repeatable; default: every one of ${WEBSITES_ENV}, or "
+        f"default for ${API_KEY_ENV}; with neither, every one the tables name)",
     )
     parser.add_argument("--json", action="store_true", help="a JSON array, one object per website")
     parser.add_argument(
