@@ -389,6 +389,7 @@ def hand_row(record: dict[str, object], postgres: bool, source: str) -> tuple[ob
         json.dumps(fields),
         "{}",
         source,
+        "default",  # website
         datetime.now(timezone.utc) if postgres else time.strftime("%Y-%m-%d %H:%M:%S"),
     )
 

@@ -75,7 +75,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 @pytest.fixture(autouse=True)
 def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own key, base URL or proxy must not leak into the tests."""
-    for name in ("WISEPOPS_API_KEY", "WISEPOPS_BASE_URL", "WISEPOPS_DB"):
+    for name in ("WISEPOPS_API_KEY", "WISEPOPS_WEBSITES", "WISEPOPS_BASE_URL", "WISEPOPS_DB"):
         monkeypatch.delenv(name, raising=False)
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):  # the tests use loopback only
         monkeypatch.delenv(name, raising=False)

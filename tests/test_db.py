@@ -18,10 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.pool import QueuePool
 
 import wisepops
-from wisepops.db import LEADS_TABLE, Api, LeadStore, StoreError
+from wisepops._leads import LEAD_COLUMNS, SYNC_COLUMNS
+from wisepops.db import LEADS_TABLE, Api, LeadStore, StoreError, _column
 from wisepops.testing import FakeWisepops
 
 from .conftest import API_KEY
+from .websites import T0 as SITES_T0
+from .websites import TwoWebsites
 
 T0 = datetime(2024, 5, 2, 10, 11, 12, 345000, tzinfo=timezone.utc)
 
@@ -118,6 +121,7 @@ def test_the_columns_are_the_records_declaration(store: LeadStore) -> None:
         *(f.name for f in fields()),
         "extra",
         "source",
+        "website",
         "stored_at",
     ]
 
@@ -193,7 +197,12 @@ def test_eight_threads_adding_overlapping_deliveries_store_each_once(store: Lead
 def test_eight_stores_creating_the_tables_at_once_all_succeed(database_url: str) -> None:
     """As the workers of several receivers and a sync do, started together on an empty
     database: without taking turns, all but one failed on SQLite and most on PostgreSQL."""
-    stores = [LeadStore(database_url) for _ in range(8)]
+    assert created_at_once(database_url) == []
+
+
+def created_at_once(database_url: str, count: int = 8) -> list[BaseException]:
+    """What ``count`` stores calling ``create()`` at the same instant raised."""
+    stores = [LeadStore(database_url) for _ in range(count)]
     start = threading.Barrier(len(stores))
     errors: list[BaseException] = []
 
@@ -210,8 +219,8 @@ def test_eight_stores_creating_the_tables_at_once_all_succeed(database_url: str)
     for thread in threads:
         thread.join()
     for store in stores:
-        store.engine.dispose()
-    assert errors == []
+        store.close()
+    return errors
 
 
 @pytest.mark.parametrize("hook_api", ["api1", "api2"])
@@ -337,6 +346,127 @@ def test_close_ends_the_stores_own_engine_and_leaves_yours_open(database_url: st
         assert borrowed.add([contact(1)]) == 1
     assert pooled(yours) == 1  # still yours to use, and to dispose
     yours.dispose()
+
+
+def websites_of(store: LeadStore) -> dict[str, set[str]]:
+    """Each website's ``dedupe_key``s, as a query by website reads them."""
+    found: dict[str, set[str]] = {}
+    with store.engine.connect() as connection:
+        for row in connection.execute(sa.select(store.leads.c.website, store.leads.c.dedupe_key)):
+            found.setdefault(row.website, set()).add(row.dedupe_key)
+    return found
+
+
+def test_add_and_sync_store_each_lead_under_its_website(store: LeadStore) -> None:
+    sites = TwoWebsites(leads=6)
+    fr = sites.fakes["shop-fr"].contacts
+    assert store.add(fr[:1], website="shop-fr") == 1  # a delivery
+    with sites.client("shop-fr") as shop_fr, sites.client("shop-de") as shop_de:
+        assert store.sync(shop_fr, website="shop-fr").new == 2
+        assert store.sync(shop_de, website="shop-de").new == 3
+        again = [store.sync(shop_fr, website="shop-fr"), store.sync(shop_de, website="shop-de")]
+    assert websites_of(store) == {
+        "shop-fr": sites.keys("shop-fr"),
+        "shop-de": sites.keys("shop-de"),
+    }
+    assert [(r.new, r.calls, r.restarted) for r in again] == [(0, 1, False)] * 2
+    assert store.add(wisepops.parse_payload(b"[]")) == 0
+    assert column(store, "source")[0] == "webhook"
+
+
+def test_a_website_name_of_other_characters_is_refused_before_any_write(
+    store: LeadStore,
+) -> None:
+    with pytest.raises(ValueError, match="not 'shop fr'"):
+        store.add([contact(0)], website="shop fr")
+    with FakeWisepops(API_KEY).client() as client, pytest.raises(ValueError, match="not ''"):
+        store.sync(client, website="")
+    assert stored(store) == []
+
+
+def test_a_cursor_made_with_another_key_is_walked_again_and_every_lead_of_both_stored(
+    store: LeadStore,
+) -> None:
+    """The issue's silent loss: website A's key, then B's, into one database and one
+    website name; B's leads, interleaved in time with A's, were never stored."""
+    sites = TwoWebsites(leads=10)
+    with sites.client("shop-fr") as a, sites.client("shop-de") as b:
+        first = store.sync(a)
+        second = store.sync(b)
+        third = store.sync(b)
+    assert (first.new, first.restarted) == (5, False)
+    assert (second.new, second.seen, second.restarted) == (5, 5, True)
+    assert "key changed: walked again from the start" in second.summary()
+    assert (third.new, third.calls, third.restarted) == (0, 1, False)  # B's cursor, resumed
+    assert websites_of(store) == {"default": sites.keys("shop-fr") | sites.keys("shop-de")}
+
+
+def test_a_cursor_walked_again_with_since_starts_from_since(store: LeadStore) -> None:
+    sites = TwoWebsites(leads=10)
+    since = SITES_T0 + timedelta(seconds=4)
+    with sites.client("shop-fr") as a, sites.client("shop-de") as b:
+        store.sync(a, collected_after=since)
+        again = store.sync(b, collected_after=since)
+    assert (again.seen, again.restarted) == (3, True)  # B's leads at 5, 7 and 9 seconds
+
+
+OLD_LAYOUT = {"website", "key_fingerprint"}  # the columns the layout before websites lacks
+
+
+def old_layout(database_url: str) -> None:
+    """The tables as the version before websites made them, a lead and a cursor in them."""
+    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    metadata = sa.MetaData()
+    for name, columns in ((LEADS_TABLE, LEAD_COLUMNS), ("wisepops_sync", SYNC_COLUMNS)):
+        sa.Table(name, metadata, *(_column(c) for c in columns if c.name not in OLD_LAYOUT))
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:  # as LeadStore.create() left the file
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    metadata.create_all(engine)
+    old = '{"api": "v2", "collected_after": null, "wisepop_id": null}'
+    with engine.begin() as connection:
+        connection.execute(
+            metadata.tables[LEADS_TABLE]
+            .insert()
+            .values(
+                dedupe_key="k" * 32,
+                collected_at=T0,
+                wisepop_id=1,
+                extra={},
+                source="webhook",
+                stored_at=T0,
+            )
+        )
+        connection.execute(
+            metadata.tables["wisepops_sync"]
+            .insert()
+            .values(walk=old, cursor=wisepops.Cursor().to_json(), updated_at=T0)
+        )
+    engine.dispose()
+
+
+def test_a_table_of_the_layout_before_websites_is_upgraded_and_keeps_its_row(
+    database_url: str,
+) -> None:
+    old_layout(database_url)
+    store = LeadStore(database_url)
+    with pytest.raises(StoreError, match=r"no column website: call create\(\)"):
+        store.add([contact(0)])  # not written to before create() upgrades it
+    store.create()
+    assert column(store, "website") == ["default"]
+    assert store.add([contact(0)], website="shop-fr") == 1
+    with FakeWisepops(API_KEY).client() as client:
+        assert store.sync(client).calls == 1
+    store.close()
+
+
+def test_eight_stores_upgrading_the_same_old_tables_at_once_all_succeed(
+    database_url: str,
+) -> None:
+    old_layout(database_url)
+    assert created_at_once(database_url) == []
+    with LeadStore(database_url) as store:
+        assert column(store, "website") == ["default"]
 
 
 _CREATE_WHEN_TOLD = """

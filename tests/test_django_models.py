@@ -77,3 +77,50 @@ def test_migrate_adopts_tables_leadstore_made_first(database: str) -> None:
     assert SyncCursor.objects.count() == 0
     with LeadStore(database) as store:
         store.create()  # and LeadStore still accepts them
+
+
+def test_store_keeps_each_lead_under_its_website(database: str) -> None:
+    from wisepops.django.models import Lead
+
+    contacts = wisepops.parse_payload(BODY)
+    assert Lead.objects.store(contacts[:1], website="shop-fr") == 1
+    assert Lead.objects.store(contacts[1:]) == 1
+    assert sorted(Lead.objects.values_list("website", flat=True)) == ["default", "shop-fr"]
+    with pytest.raises(ValueError, match="not 'shop/fr'"):
+        Lead.objects.store(contacts, website="shop/fr")
+
+
+def test_migrate_upgrades_tables_of_the_layout_before_websites(database: str) -> None:
+    """Tables the app's first migration (or LeadStore before websites) made, a lead in
+    them: ``migrate`` adds the columns, the lead becomes the website ``default``'s, and
+    LeadStore accepts the tables."""
+    from django.core.management import call_command
+
+    from wisepops.django.models import Lead
+
+    call_command("migrate", "wisepops", "0001", verbosity=0)
+    with closing(sqlite3.connect(database)) as db, db:
+        db.execute(
+            "INSERT INTO wisepops_leads (dedupe_key, collected_at, wisepop_id, extra, source, "
+            "stored_at) VALUES ('k', '2024-05-01 08:00:00.000000', 1, '{}', 'webhook', "
+            "'2024-05-01 08:00:00.000000')"
+        )
+    call_command("migrate", "wisepops", verbosity=0)
+    assert list(Lead.objects.values_list("dedupe_key", "website")) == [("k", "default")]
+    with LeadStore(database) as store:
+        store.create()
+        assert store.add(wisepops.parse_payload(BODY), website="shop-de") == 2
+    Lead.objects.all().delete()
+
+
+def test_migrate_adopts_the_columns_leadstore_added_first(database: str) -> None:
+    from django.core.management import call_command
+
+    from wisepops.django.models import Lead
+
+    call_command("migrate", "wisepops", "0001", verbosity=0)
+    with LeadStore(database) as store:
+        store.create()  # upgrades the tables before migrate does
+    call_command("migrate", "wisepops", verbosity=0)
+    assert Lead.objects.store(wisepops.parse_payload(BODY), website="shop-fr") == 2
+    Lead.objects.all().delete()

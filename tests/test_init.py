@@ -23,7 +23,7 @@ PUBLIC_CLASSES = [
 
 
 def test_every_public_class_is_named_as_users_import_it() -> None:
-    assert len(PUBLIC_CLASSES) == 21  # 2 clients, 4 records, a cursor, 14 errors
+    assert len(PUBLIC_CLASSES) == 23  # 2 clients, 4 records, a cursor, 16 errors
     for cls in PUBLIC_CLASSES:
         assert f"{cls.__module__}.{cls.__qualname__}" == f"wisepops.{cls.__name__}"
         assert getattr(wisepops, cls.__name__) is cls

@@ -31,12 +31,15 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     SignatureVerificationError,
+    UnknownWebsiteError,
+    WebsitesError,
     WisepopsError,
 )
 from ._logs import configure as _configure_logging
 from ._pagination import Cursor
 from ._version import __version__
 from ._webhooks import SIGNATURE_HEADER, parse_payload, sign, unwrap, verify_signature
+from ._websites import read_websites, unwrap_website
 from ._wire.records import Contact, Hook, Page, Popup
 
 __all__ = [
@@ -61,11 +64,15 @@ __all__ = [
     "Popup",
     "RateLimitError",
     "SignatureVerificationError",
+    "UnknownWebsiteError",
+    "WebsitesError",
     "WisepopsError",
     "__version__",
     "parse_payload",
+    "read_websites",
     "sign",
     "unwrap",
+    "unwrap_website",
     "verify_signature",
 ]
 

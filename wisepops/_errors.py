@@ -219,6 +219,29 @@ class SignatureVerificationError(WisepopsError, ValueError):
     """
 
 
+class WebsitesError(WisepopsError, ValueError):
+    """``WISEPOPS_WEBSITES`` (or the mapping given in its place) cannot be read: the
+    message names the variable and the entry at fault, never a key.
+
+    Example::
+
+        try:
+            websites = wisepops.read_websites()
+        except wisepops.WebsitesError as exc:
+            sys.exit(str(exc))
+    """
+
+
+class UnknownWebsiteError(WisepopsError, LookupError):
+    """A delivery to ``/webhook/<website>`` for a website that is not configured.
+
+    Example::
+
+        except wisepops.UnknownWebsiteError:
+            return JsonResponse({"error": "no such website"}, status=404)
+    """
+
+
 REDACTED = "[redacted]"
 SHORTEST_PIECE = 8
 """Fewer characters of a key than this may show in a message; more never do."""

@@ -7,21 +7,27 @@ from each other's cursor.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Callable, Literal, Optional
 
 import attrs
 
 from ._client import Client
+from ._errors import WisepopsError
 from ._pagination import Cursor, Walk
+from ._websites import DEFAULT_WEBSITE, check_name
 from ._wire.records import Contact
 from ._wire.schema import Kind, schema_of
 from ._wire.times import DateLike, as_instant, format_datetime, format_wire
 
 LEADS_TABLE = "wisepops_leads"
 SYNC_TABLE = "wisepops_sync"
+FINGERPRINT_LENGTH = 16
+_FINGERPRINT_LABEL = b"wisepops sync cursor key"
 
 Source = Literal["webhook", "api1", "api2"]
 Api = Literal["v1", "v2"]
@@ -44,21 +50,39 @@ LEAD_COLUMNS = (
     *(Column(f.name, f.kind, nullable=not f.strict) for f in CONTACT.fields),
     Column("extra", Kind.MAPPING),  # what the SDK does not model, and unstorable text
     Column("source", Kind.TEXT, length=16),  # a Source
+    Column("website", Kind.TEXT),  # the name of the website whose key fetched or signed it
     Column("stored_at", Kind.INSTANT),
 )
 """``wisepops_leads``: a column per field of :class:`Contact`, one row per ``dedupe_key``."""
 SYNC_COLUMNS = (
-    Column("walk", Kind.TEXT, length=200, primary_key=True),  # walk_id(): the api and filter
+    Column("walk", Kind.TEXT, length=200, primary_key=True),  # walk_id(): website, api, filter
     Column("cursor", Kind.TEXT),  # Cursor.to_json()
     Column("updated_at", Kind.INSTANT),
+    Column("key_fingerprint", Kind.TEXT, nullable=True, length=FINGERPRINT_LENGTH),
 )
-"""``wisepops_sync``: the cursor each sync stopped at."""
+"""``wisepops_sync``: the cursor each sync stopped at, and the key it was made with."""
 ROW_ORDER = tuple(column.name for column in LEAD_COLUMNS)
+ADDED_COLUMNS = {
+    (LEADS_TABLE, "website"): f"TEXT NOT NULL DEFAULT '{DEFAULT_WEBSITE}'",
+    (SYNC_TABLE, "key_fingerprint"): f"VARCHAR({FINGERPRINT_LENGTH})",
+}
+"""The columns a table made before websites lacks, and their SQL for ``ADD COLUMN``, on
+SQLite and PostgreSQL: the rows there are the website ``default``'s, and their cursors,
+of no known key, are not resumed. The default stays, so that a receiver of the version
+before, still running while the next starts, goes on storing."""
 WRITE_PROBE = "wisepops: can this store write?"
 """The ``walk`` of the row a receiver writes and rolls back at start, to know it can write."""
 
 
-def row(contact: Contact, key: str, source: str) -> list[Any]:
+def key_fingerprint(api_key: str) -> str:
+    """Which key a saved cursor was made with, never the key: 16 hex characters (64 bits)
+    of an HMAC-SHA256 under a fixed label, so that another key's sync does not resume
+    it. Not reversible: WisePops keys are far longer than what 64 bits could tell."""
+    digest = hmac.new(_FINGERPRINT_LABEL, api_key.encode("utf-8"), hashlib.sha256)
+    return digest.hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def row(contact: Contact, key: str, source: str, website: str) -> list[Any]:
     """A contact's values in :data:`ROW_ORDER`, up to ``stored_at``. A text no database
     can hold (a NUL, a lone surrogate) goes to ``extra`` as it is, its column left
     empty, so nothing is lost and a sync cannot stick on it."""
@@ -69,7 +93,7 @@ def row(contact: Contact, key: str, source: str) -> list[Any]:
         if field.kind is Kind.TEXT and value is not None and not storable(value):
             extra, value = {**extra, field.name: value}, None
         values.append(value)
-    values += (extra, source)
+    values += (extra, source, website)
     return values
 
 
@@ -84,16 +108,27 @@ def storable(text: str) -> bool:
     return True
 
 
-def walk_id(api: str, since: Optional[datetime], wisepop_id: Optional[int]) -> str:
-    """What a saved cursor belongs to: the api and the filter of the sync."""
+def walk_id(website: str, api: str, since: Optional[datetime], wisepop_id: Optional[int]) -> str:
+    """What a saved cursor belongs to: the website, the api and the filter of the sync."""
     return json.dumps(
         {
             "api": api,
             "collected_after": None if since is None else format_datetime(since),
+            "website": website,
             "wisepop_id": wisepop_id,
         },
         sort_keys=True,
     )
+
+
+@attrs.frozen
+class Step:
+    """What a sync's ``commit`` writes with each page, besides its contacts and cursor."""
+
+    source: Source
+    website: str
+    walk: str  # walk_id()
+    key_fingerprint: str
 
 
 @attrs.frozen
@@ -112,6 +147,10 @@ class SyncResult:
     """Pages requested: what the run cost of the API's quota."""
     cursor: Cursor
     """Where the next run starts."""
+    restarted: bool = False
+    """The saved cursor was made with another key (or before cursors remembered theirs),
+    so this run walked from the start rather than resume it: a changed key costs one
+    walk again, never a lead skipped."""
 
     def summary(self) -> str:
         """One line for a person, as ``wisepops sync`` and ``manage.py wisepops_sync``
@@ -124,7 +163,10 @@ class SyncResult:
         after = (
             "nothing listed yet" if at is None else f"the next run starts after {format_wire(at)}"
         )
-        return f"{self.new:,} new of {self.seen:,} seen in {self.calls:,} {calls}; {after}"
+        restarted = "key changed: walked again from the start; " if self.restarted else ""
+        return (
+            f"{self.new:,} new of {self.seen:,} seen in {self.calls:,} {calls}; {restarted}{after}"
+        )
 
 
 def sync(
@@ -133,21 +175,26 @@ def sync(
     api: Api,
     collected_after: Optional[DateLike],
     wisepop_id: Optional[int],
-    saved: Callable[[str], Optional[str]],
-    commit: Callable[[Sequence[Contact], Source, str, Cursor], int],
+    saved: Callable[[str], Optional[tuple[str, Optional[str]]]],
+    commit: Callable[[Sequence[Contact], Step, Cursor], int],
     progress: Optional[Callable[[SyncResult], None]] = None,
+    website: str = DEFAULT_WEBSITE,
 ) -> SyncResult:
-    """Walk the API from the cursor ``saved(walk_id)`` returns; after each page, ``commit``
-    stores it and the cursor past it in one transaction and returns how many were new.
+    """Walk the API from the cursor ``saved(walk_id)`` returns with its key's fingerprint,
+    unless that is another key's; after each page, ``commit`` stores it, the cursor past
+    it and the fingerprint in one transaction and returns how many were new.
 
     The one walk of ``LeadStore.sync`` and ``manage.py wisepops_sync``.
     """
     if not isinstance(client, Client):
         raise TypeError(f"sync() takes a wisepops.Client, not {type(client).__name__}")
+    check_name(website)
     since = None if collected_after is None else as_instant(collected_after)
-    key = walk_id(api, since, wisepop_id)
-    text = saved(key)
-    cursor = None if text is None else Cursor.from_json(text)
+    fingerprint = key_fingerprint(client._config.api_key)
+    key = walk_id(website, api, since, wisepop_id)
+    found = saved(key)
+    restarted = found is not None and found[1] != fingerprint
+    cursor = None if found is None or restarted else Cursor.from_json(found[0])
     walk: Walk
     if api == "v1":
         walk = client.emails.iter(since, wisepop_id, cursor=cursor)
@@ -155,11 +202,12 @@ def sync(
         walk = client.v2.contacts.iter(since, wisepop_id, cursor=cursor)
     else:
         raise ValueError(f'api is "v1" or "v2", not {api!r}')
-    source: Source = "api1" if api == "v1" else "api2"
-    result = SyncResult(new=0, seen=0, calls=0, cursor=walk.cursor)
+    step = Step("api1" if api == "v1" else "api2", website, key, fingerprint)
+    result = SyncResult(new=0, seen=0, calls=0, cursor=walk.cursor, restarted=restarted)
     for page in walk.pages():
-        new = commit(page, source, key, walk.cursor)
-        result = SyncResult(
+        new = commit(page, step, walk.cursor)
+        result = attrs.evolve(
+            result,
             new=result.new + new,
             seen=result.seen + len(page),
             calls=result.calls + 1,
@@ -170,11 +218,63 @@ def sync(
     return result
 
 
-def rows(contacts: Iterable[Contact], source: str) -> Iterator[list[Any]]:
-    """:func:`row` of each contact, once per ``dedupe_key``: one body may repeat a record."""
+def rows(contacts: Iterable[Contact], source: str, website: str) -> list[list[Any]]:
+    """:func:`row` of each contact, once per ``dedupe_key`` (one body may repeat a
+    record); ``ValueError`` for a website's name :func:`check_name` refuses."""
+    check_name(website)
     seen: set[str] = set()
+    found = []
     for contact in contacts:
         key = contact.dedupe_key
         if key not in seen:
             seen.add(key)
-            yield row(contact, key, source)
+            found.append(row(contact, key, source, website))
+    return found
+
+
+@attrs.frozen
+class Outcome:
+    """One website's part of a sync of several: its line, and whether it failed."""
+
+    website: str
+    line: str
+    failed: bool
+
+
+SyncOne = Callable[[Client, str, Callable[[SyncResult], None]], SyncResult]
+"""A sync of one website: its client, its name, and a progress callback to pass on."""
+
+
+def sync_websites(
+    client: Client,
+    websites: Mapping[str, str],
+    sync_one: SyncOne,
+    describe: Callable[[Exception], str] = str,
+) -> Iterator[Outcome]:
+    """Sync each website in turn with its own key, over ``client``'s connections; the
+    one loop of ``wisepops sync`` and ``manage.py wisepops_sync``.
+
+    A website that fails (a refused key, the network, a cursor that cannot be read) is
+    its line, ``describe``'d, and what its committed pages stored; the others still run.
+    Each line starts ``name: `` when there is more than one website.
+    """
+    for name, key in websites.items():
+        sofar: Optional[SyncResult] = None
+
+        def progress(result: SyncResult) -> None:
+            nonlocal sofar
+            sofar = result
+
+        try:
+            line, failed = (
+                sync_one(client.with_options(api_key=key), name, progress).summary(),
+                False,
+            )
+        except (WisepopsError, ValueError) as exc:  # ValueError: a saved cursor unreadable
+            line, failed = describe(exc), True
+            if sofar is not None:  # the pages before are committed, with their cursor
+                line += (
+                    f"; stopped after {sofar.new:,} new of {sofar.seen:,} seen, which are "
+                    "stored: the next run goes on from there"
+                )
+        yield Outcome(name, f"{name}: {line}" if len(websites) > 1 else line, failed)

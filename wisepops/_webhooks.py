@@ -90,17 +90,25 @@ def verify_signature(body: Body, header: Header, api_key: Keys) -> bool:
         keys: Sequence[bytes] = (api_key.encode("utf-8"),)
     else:
         keys = _key_bytes(api_key)
+    return signer(body, header, keys) is not None
+
+
+def signer(body: Body, header: Header, keys: Sequence[bytes]) -> Optional[int]:
+    """The index of the first of ``keys`` whose signature of ``body`` ``header`` is;
+    ``None`` when none is. Every key is checked, each in constant time, whichever
+    matched: the time taken tells how many keys there are, not which one signed."""
     try:
         data = body if type(body) is bytes else _body_bytes(body)
     except UnicodeEncodeError:  # a lone surrogate: not a body anyone could have signed
-        return False
+        return None
     given = _header_digest(header if type(header) is str else _header_text(header))
     if given is None:
-        return False
-    matched = False
-    for key in keys:  # no early exit: the time taken does not tell which key matched
-        matched |= hmac.compare_digest(hmac.new(key, data, sha256).digest(), given)
-    return matched
+        return None
+    found: Optional[int] = None
+    for index, key in enumerate(keys):  # no early exit
+        if hmac.compare_digest(hmac.new(key, data, sha256).digest(), given) and found is None:
+            found = index
+    return found
 
 
 def _header_text(header: object) -> Optional[str]:
@@ -174,12 +182,19 @@ def unwrap(body: Body, header: Header, api_key: Keys) -> list[Contact]:
             request.get_data(), request.headers.get(wisepops.SIGNATURE_HEADER), api_key
         )
     """
+    verified_signer(body, header, _key_bytes(api_key))
+    return parse_payload(body)
+
+
+def verified_signer(body: Body, header: Header, keys: Sequence[bytes]) -> int:
+    """:func:`signer`, or :class:`~wisepops.SignatureVerificationError` saying why none."""
     text = _header_text(header)
     if not text:
         raise SignatureVerificationError(f"the {SIGNATURE_HEADER} header is missing")
-    if not verify_signature(body, text, api_key):
+    index = signer(body, text, keys)
+    if index is None:
         raise SignatureVerificationError(
             f"the {SIGNATURE_HEADER} header does not match the body: check the API key, "
             "and that the raw body is verified, not re-serialised JSON"
         )
-    return parse_payload(body)
+    return index

@@ -11,6 +11,7 @@ Example::
     store.create()
     store.add(wisepops.unwrap(body, signature, api_key))   # in a webhook receiver
     store.sync(client)                                      # from a scheduled job
+    store.sync(shop_de, website="shop-de")                  # each website: its own cursor
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ._client import Client
 from ._errors import WisepopsError
 from ._leads import LEADS_TABLE, ROW_ORDER, SYNC_TABLE, SyncResult
 from ._pagination import Cursor
+from ._websites import DEFAULT_WEBSITE
 from ._wire.records import Contact
 from ._wire.schema import Kind
 from ._wire.times import UTC, DateLike, as_utc
@@ -158,6 +160,10 @@ class LeadStore:
     def create(self) -> None:
         """Create the tables where they are missing; check the layout of those that are not.
 
+        Tables of the layout before websites are upgraded in place: their rows become the
+        website ``default``'s, and their saved cursors, made with no key remembered, are
+        walked again once.
+
         Safe from many processes starting at once on an empty database (the workers of
         several receivers, a sync): they take turns, so each finds the tables or makes them.
 
@@ -170,6 +176,7 @@ class LeadStore:
             if self.engine.dialect.name == "postgresql":  # two CREATE TABLEs: one would fail
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CREATE_LOCK})")
             self._metadata.create_all(connection, checkfirst=True)
+            _add_missing_columns(connection)
         self._checked = False
         self._check()
 
@@ -193,15 +200,26 @@ class LeadStore:
             )
             connection.rollback()
 
-    def add(self, contacts: Iterable[Contact], source: Source = "webhook") -> int:
+    def add(
+        self,
+        contacts: Iterable[Contact],
+        source: Source = "webhook",
+        *,
+        website: str = DEFAULT_WEBSITE,
+    ) -> int:
         """Store each contact not stored yet, in one transaction; return how many were new.
+
+        ``website``: the name of the website the contacts came from (letters, digits, ``-``
+        and ``_``), kept in the column ``website``.
 
         Example::
 
             new = store.add(wisepops.unwrap(body, signature, api_key))
+            name, contacts = wisepops.unwrap_website(body, signature, websites, name)
+            new = store.add(contacts, website=name)
         """
+        rows = self._rows(contacts, source, website)  # before the transaction: it holds a lock
         self._check()
-        rows = self._rows(contacts, source)  # before the transaction: it holds a lock
         if not rows:
             return 0
         with self._transaction() as connection:
@@ -214,18 +232,26 @@ class LeadStore:
         collected_after: Optional[DateLike] = None,
         wisepop_id: Optional[int] = None,
         progress: Optional[Callable[[SyncResult], None]] = None,
+        *,
+        website: str = DEFAULT_WEBSITE,
     ) -> SyncResult:
-        """Store what the API lists that earlier syncs of the same filter did not see.
+        """Store what the API lists that earlier syncs of the same website and filter did
+        not see, as ``website``'s leads.
 
         Each page's rows and the cursor after them are committed together, so a run
         stopped at any instant loses nothing and doubles nothing; a run with nothing new
         costs one call. Records a webhook stored already are counted in ``seen`` only.
         ``progress``, if given, gets the totals so far after each page is committed.
 
+        The cursor is kept per website, api and filter, with a fingerprint of the client's
+        key: a cursor made with another key is not resumed, the walk starts over and
+        ``result.restarted`` says so, so that a changed key never skips a lead.
+
         Example::
 
             result = store.sync(client)
             print(f"{result.new} new in {result.calls} calls")
+            store.sync(client.with_options(api_key=keys["shop-de"]), website="shop-de")
         """
         if isinstance(client, Client):  # else _leads.sync says what it takes
             self._check()
@@ -237,6 +263,7 @@ class LeadStore:
             saved=self._saved,
             commit=self._commit,
             progress=progress,
+            website=website,
         )
 
     # --- inside --------------------------------------------------------------------------
@@ -286,23 +313,26 @@ class LeadStore:
             yield connection
             connection.commit()
 
-    def _saved(self, walk_id: str) -> Optional[str]:
-        """The cursor the last sync of ``walk_id`` left, as text."""
+    def _saved(self, walk_id: str) -> Optional[tuple[str, Optional[str]]]:
+        """The cursor the last sync of ``walk_id`` left, as text, and its key's fingerprint."""
+        walks = self._walks.c
         with self._connection() as connection:
-            saved: Optional[str] = connection.scalar(
-                sa.select(self._walks.c.cursor).where(self._walks.c.walk == walk_id)
-            )
-        return saved
+            found = connection.execute(
+                sa.select(walks.cursor, walks.key_fingerprint).where(walks.walk == walk_id)
+            ).first()
+        return None if found is None else (found.cursor, found.key_fingerprint)
 
-    def _commit(self, page: Sequence[Contact], source: Source, walk_id: str, cursor: Cursor) -> int:
+    def _commit(self, page: Sequence[Contact], step: _leads.Step, cursor: Cursor) -> int:
         """A sync's page and the cursor past it, in one transaction."""
-        rows = self._rows(page, source)  # before the transaction, as in add()
+        rows = self._rows(page, step.source, step.website)  # before the transaction, as in add()
         with self._transaction() as connection:
             new = self._insert(connection, rows) if rows else 0
-            self._save(connection, walk_id, cursor)
+            self._save(connection, step, cursor)
         return new
 
-    def _rows(self, contacts: Iterable[Contact], source: str) -> list[tuple[Any, ...]]:
+    def _rows(
+        self, contacts: Iterable[Contact], source: str, website: str
+    ) -> list[tuple[Any, ...]]:
         """The driver's values for each contact not repeated in ``contacts``, columns in
         ``ROW_ORDER``: JSON as text (psycopg would not adapt a dict), else as SQLAlchemy
         binds it for this database."""
@@ -310,7 +340,7 @@ class LeadStore:
         stored_at = binds[-1](datetime.now(UTC))
         return [
             (*(to(value) for to, value in zip(binds, values)), stored_at)
-            for values in _leads.rows(contacts, source)
+            for values in _leads.rows(contacts, source, website)
         ]
 
     def _insert(self, connection: sa.Connection, rows: list[tuple[Any, ...]]) -> int:
@@ -346,13 +376,17 @@ class LeadStore:
             binds.append(_json_text if isinstance(column_type, sa.JSON) else bind or _same)
         return binds
 
-    def _save(self, connection: sa.Connection, walk_id: str, cursor: Cursor) -> None:
-        values = {"cursor": cursor.to_json(), "updated_at": datetime.now(UTC)}
+    def _save(self, connection: sa.Connection, step: _leads.Step, cursor: Cursor) -> None:
+        values = {
+            "cursor": cursor.to_json(),
+            "updated_at": datetime.now(UTC),
+            "key_fingerprint": step.key_fingerprint,
+        }
         updated = connection.execute(
-            sa.update(self._walks).where(self._walks.c.walk == walk_id).values(values)
+            sa.update(self._walks).where(self._walks.c.walk == step.walk).values(values)
         )
         if updated.rowcount == 0:
-            connection.execute(sa.insert(self._walks).values(walk=walk_id, **values))
+            connection.execute(sa.insert(self._walks).values(walk=step.walk, **values))
 
     def _check(self) -> None:
         """Refuse to write into tables of another layout: once per store."""
@@ -401,6 +435,16 @@ def _engine(database: Union[str, PathLike[str]]) -> sa.Engine:
         raise StoreError(f"not a database URL: its port is not a number: {port}") from None
 
 
+def _add_missing_columns(connection: sa.Connection) -> None:
+    """Upgrade tables of the layout before websites in place (``_leads.ADDED_COLUMNS``),
+    inside ``create()``'s transaction and lock, so that processes starting at once add
+    each column once."""
+    inspector = sa.inspect(connection)
+    for (table, column), declaration in _leads.ADDED_COLUMNS.items():
+        if column not in {found["name"] for found in inspector.get_columns(table)}:
+            connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
 def _driver(connection: sa.Connection, statement: str) -> None:
     """Run ``statement`` on the driver's own cursor: about a tenth of the cost of
     ``exec_driver_sql``, paid on every delivery."""
@@ -447,7 +491,8 @@ def _differences(table: sa.Table, inspector: sa.Inspector) -> list[str]:
     for column in table.columns:
         existing = found.pop(column.name, None)
         if existing is None:
-            problems.append(f"no column {column.name}")
+            added = (table.name, column.name) in _leads.ADDED_COLUMNS
+            problems.append(f"no column {column.name}" + (": call create()" if added else ""))
         elif _python_type(existing["type"]) is not _python_type(column.type):
             problems.append(f"{column.name} is {existing['type']}, not {column.type}")
     for name, reflected in found.items():

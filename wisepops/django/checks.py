@@ -1,6 +1,6 @@
-"""What the app needs before it serves: a key, and its tables.
+"""What the app needs before it serves: a key for each website, and its tables.
 
-The key is a system check (``manage.py check``, and before ``runserver`` and ``migrate``
+The keys are a system check (``manage.py check``, and before ``runserver`` and ``migrate``
 start). The tables cannot be one, since ``migrate`` runs the checks before it makes them:
 :func:`require_ready` stops a server in one line instead, as ``examples/django_receiver.py``
 calls it before it serves.
@@ -15,8 +15,8 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections
 
-from .._config import API_KEY_ENV
-from .config import api_key
+from .._errors import WebsitesError
+from .config import websites
 from .models import check_writable, missing_tables
 
 EXIT_STATUS = 3  # gunicorn's "worker failed to boot": it stops rather than boot another
@@ -24,19 +24,25 @@ EXIT_STATUS = 3  # gunicorn's "worker failed to boot": it stops rather than boot
 
 @checks.register("wisepops")
 def key_is_set(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    if api_key() is None:
-        return [checks.Error(NO_KEY, id="wisepops.E001")]
-    return []
+    found = websites_problem()
+    return [] if found is None else [checks.Error(found, id="wisepops.E001")]
 
 
-NO_KEY = f"{API_KEY_ENV} is not set: export your WisePops API key"  # or set it in settings
+def websites_problem() -> Optional[str]:
+    """Why the websites cannot be read (no key, a malformed setting); never a key."""
+    try:
+        websites()
+    except WebsitesError as exc:
+        return str(exc)
+    return None
 
 
 def problem(migrate: str = "manage.py migrate", using: str = "default") -> Optional[str]:
     """Why the app cannot serve, on one line that never holds the key or a password;
     ``None`` when it can."""
-    if api_key() is None:
-        return NO_KEY
+    found = websites_problem()
+    if found is not None:
+        return found
     try:
         return _database_problem(migrate, using)
     finally:

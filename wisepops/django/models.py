@@ -18,6 +18,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone as django_timezone
 
 from .. import _leads
+from .._websites import DEFAULT_WEBSITE
 from .._wire.records import Contact
 from .._wire.schema import Kind
 
@@ -81,8 +82,15 @@ def field(column: _leads.Column) -> models.Field[Any, Any]:
 
 
 class LeadManager(models.Manager["Lead"]):
-    def store(self, contacts: Iterable[Contact], source: _leads.Source = "webhook") -> int:
-        """Insert the contacts not stored yet, in one transaction; return how many were new.
+    def store(
+        self,
+        contacts: Iterable[Contact],
+        source: _leads.Source = "webhook",
+        *,
+        website: str = DEFAULT_WEBSITE,
+    ) -> int:
+        """Insert the contacts not stored yet, as ``website``'s, in one transaction; return
+        how many were new.
 
         One ``INSERT ... ON CONFLICT DO NOTHING`` through the driver's executemany, as
         LeadStore writes: exact with many writers at once, on SQLite and PostgreSQL. The
@@ -96,7 +104,7 @@ class LeadManager(models.Manager["Lead"]):
         stored_at = django_timezone.now()
         rows = [
             [f.get_db_prep_save(v, connection) for f, v in zip(fields, (*values, stored_at))]
-            for values in _leads.rows(contacts, source)
+            for values in _leads.rows(contacts, source, website)
         ]
         if not rows:
             return 0
@@ -129,7 +137,8 @@ class Lead(models.Model):
 
 
 class SyncCursor(models.Model):
-    """Where a sync of one api and filter stopped (``wisepops.Cursor.to_json()``)."""
+    """Where a sync of one website, api and filter stopped (``wisepops.Cursor.to_json()``),
+    and a fingerprint of the key it was made with."""
 
     walk = field(_leads.SYNC_COLUMNS[0])
 
