@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.pool import QueuePool
 
 import wisepops
+from wisepops import _leads
 from wisepops._leads import LEAD_COLUMNS, SYNC_COLUMNS
-from wisepops.db import LEADS_TABLE, Api, LeadStore, StoreError, _column
+from wisepops.db import LEADS_TABLE, Api, LeadStore, Run, StoreError, SyncResult, _column
 from wisepops.testing import FakeWisepops
 
 from .conftest import API_KEY
@@ -52,14 +52,6 @@ def fields() -> list[attrs.Attribute[Any]]:
 def column(store: LeadStore, name: str) -> list[Any]:
     with store.engine.connect() as connection:
         return list(connection.scalars(sa.select(store.leads.c[name]).order_by("collected_at")))
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[LeadStore]:
-    store = LeadStore(database_url)
-    store.create()
-    yield store
-    store.close()
 
 
 def test_add_stores_each_contact_once_and_says_how_many_were_new(store: LeadStore) -> None:
@@ -467,6 +459,75 @@ def test_eight_stores_upgrading_the_same_old_tables_at_once_all_succeed(
     assert created_at_once(database_url) == []
     with LeadStore(database_url) as store:
         assert column(store, "website") == ["default"]
+
+
+def test_each_sync_is_a_run_written_at_its_start_and_completed_at_its_end(
+    store: LeadStore,
+) -> None:
+    fake = FakeWisepops(API_KEY)
+    for n in range(1500):
+        fake.collect(email=f"user{n}@example.com", collected_at=T0 + timedelta(seconds=n))
+    during: list[Run] = []
+    before = datetime.now(timezone.utc)
+    with fake.client() as client:
+        result = store.sync(client, progress=lambda sofar: during.extend(store.runs(limit=1)))
+        store.sync(client, api="v1", website="shop-de")
+    after = datetime.now(timezone.utc)
+    # While it ran, the row was there, unfinished, its totals not known yet.
+    assert [(r.finished_at, r.new, r.seen, r.calls) for r in during] == [(None,) * 4] * 2
+    last, first = store.runs()  # the latest first
+    assert (last.website, last.api, first.website, first.api) == ("shop-de", "v1", "default", "v2")
+    assert first == attrs.evolve(
+        during[0], finished_at=first.finished_at, new=1500, seen=1500, calls=2
+    )
+    assert (result.new, result.seen, result.calls) == (1500, 1500, 2)
+    assert first.error is None
+    assert first.finished_at is not None
+    assert before <= first.started_at <= first.finished_at <= after
+    assert first.walk == _leads.walk_id("default", "v2", None, None)
+    assert first.id < last.id
+    assert store.runs(website="default") == [first]
+    assert store.runs(limit=1) == [last]
+
+
+def test_a_failed_run_keeps_its_type_and_status_never_the_key_or_a_lead(store: LeadStore) -> None:
+    fake = FakeWisepops(API_KEY)
+    for n in range(1500):
+        fake.collect(email=f"user{n}@example.com", collected_at=T0 + timedelta(seconds=n))
+    with fake.client(max_retries=0) as client:  # the second page: a proxy echoing all it got
+        fake.fail_next(500, after=1, body=f"<p>{API_KEY} user1000@example.com</p>")
+        with pytest.raises(wisepops.InternalServerError):
+            store.sync(client)
+    wrong = fake.client(api_key="wrong-key-0123456789", max_retries=0)
+    with wrong, pytest.raises(wisepops.AuthenticationError):
+        store.sync(wrong, website="shop-de")
+    refused, failed = store.runs()
+    assert (failed.error, failed.new, failed.seen, failed.calls) == (
+        "InternalServerError: HTTP 500",
+        1000,  # the first page is stored, and counted
+        1000,
+        1,
+    )
+    assert (refused.website, refused.error, refused.calls) == (
+        "shop-de",
+        "AuthenticationError: HTTP 401",
+        0,
+    )
+    assert failed.finished_at is not None
+
+
+def test_a_run_interrupted_by_ctrl_c_ends_saying_so(store: LeadStore) -> None:
+    fake = FakeWisepops(API_KEY)
+    fake.collect()
+
+    def interrupt(sofar: SyncResult) -> None:
+        raise KeyboardInterrupt
+
+    with fake.client() as client, pytest.raises(KeyboardInterrupt):
+        store.sync(client, progress=interrupt)
+    (run,) = store.runs()
+    assert (run.error, run.new, run.calls) == ("KeyboardInterrupt", 1, 1)
+    assert run.finished_at is not None
 
 
 _CREATE_WHEN_TOLD = """

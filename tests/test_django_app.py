@@ -76,7 +76,13 @@ def test_a_fresh_project_stores_deliveries_and_syncs_into_tables_leadstore_reads
         store.create()  # checks the layout of the tables migrate made
         with store.engine.connect() as connection:
             keys = [row[0] for row in connection.execute(store.leads.select())]
+        runs = store.runs()  # each wisepops_sync, recorded in the table migrate made
     assert sorted(keys) == sorted(c.dedupe_key for c in [*contacts, delivered])
+    assert [(r.website, r.new, r.seen, r.calls, r.error) for r in runs] == [
+        ("default", 0, 0, 1, None),
+        ("default", 3, 4, 1, None),
+    ]
+    assert all(run.finished_at is not None for run in runs)
 
 
 def test_django_check_and_makemigrations_find_nothing_to_say(tmp_path: Path) -> None:

@@ -351,7 +351,7 @@ def test_without_its_tables_it_refuses_to_start_and_says_to_migrate(
     output = log.read_text()
     assert status != 0
     message = (
-        "has no table wisepops_leads or wisepops_sync: "
+        "has no table wisepops_leads or wisepops_sync or wisepops_runs: "
         "run `python examples/django_receiver.py migrate` first"
     )
     assert output.count(message) == 1, output
@@ -517,3 +517,60 @@ def test_a_database_it_cannot_write_stops_it_in_one_line(postgres: Cluster, tmp_
     assert "cannot write to the database 'default': " in done.stderr
     assert "read-only transaction" in done.stderr
     assert done.stderr.count("\n") == 1, done.stderr
+
+
+def test_wisepops_status_reports_what_wisepops_status_does_and_fails_as_it_does(
+    fake: FakeWisepops, wisepops_db: str, database_url: str, tmp_path: Path
+) -> None:
+    """The same JSON as the command line's from the tables migrate made, the runs
+    wisepops_sync recorded; exit 1 for a refused key, 2 for a bad argument."""
+    contacts = [fake.collect(email=f"user{n}@example.com") for n in range(30)]
+    unmade = manage(tmp_path, wisepops_db, "wisepops_status")
+    assert unmade.returncode == 1
+    assert (
+        "the database has no table wisepops_leads or wisepops_sync or wisepops_runs: "
+        + ("migrate first")
+        in unmade.stderr
+    )
+    migrate(tmp_path, wisepops_db)
+    with LeadStore(database_url) as store:  # two deliveries, the later one of older leads
+        store.add(contacts[20:22])
+        store.add(contacts[5:7])
+    with fake.serve() as api_url:
+        assert sync(tmp_path, wisepops_db, api_url)[:3] == (26, 30, 1)
+        django_status = manage(tmp_path, wisepops_db, "wisepops_status", "--json")
+        assert (django_status.returncode, django_status.stderr) == (0, "")
+        cli = subprocess.run(
+            [sys.executable, "-m", "wisepops", "status", "--json"],
+            env=environment(tmp_path, wisepops_db),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert (cli.returncode, cli.stdout) == (0, django_status.stdout)
+        (found,) = json.loads(django_status.stdout)
+        assert (found["website"], found["leads"], found["by_source"]) == (
+            "default",
+            30,
+            {"webhook": 4, "api1": 0, "api2": 26},
+        )
+        assert found["missed_by_webhooks"] == 8  # 22 to 29
+        assert found["last_sync"]["new"] == 26
+
+        refused = manage(
+            tmp_path,
+            wisepops_db,
+            "wisepops_sync",
+            WISEPOPS_BASE_URL=api_url,
+            WISEPOPS_API_KEY="x" * 32,
+        )
+        assert refused.returncode == 1
+    failing = manage(tmp_path, wisepops_db, "wisepops_status", WISEPOPS_API_KEY="x" * 32)
+    assert failing.returncode == 1
+    assert "default: FAILING: the last sync failed: AuthenticationError: HTTP 401" in (
+        failing.stdout.splitlines()
+    )
+    bad = manage(tmp_path, wisepops_db, "wisepops_status", "--max-age", "2x")
+    assert bad.returncode == 2
+    assert "argument --max-age: not an age such as 90s, 30m, 2h or 1d: '2x'" in bad.stderr

@@ -6,8 +6,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
+from typing import NoReturn
 
 import attrs
+import httpx
 import pytest
 
 import wisepops
@@ -115,7 +117,7 @@ def test_the_summary_says_what_a_run_did_and_where_the_next_starts() -> None:
 
 
 def test_a_sync_refuses_what_is_not_a_client_or_an_api() -> None:
-    def never(*args: object) -> int:
+    def never(*args: object) -> NoReturn:
         raise AssertionError("nothing is stored")
 
     with pytest.raises(TypeError, match=r"takes a wisepops\.Client, not AsyncClient"):
@@ -126,6 +128,8 @@ def test_a_sync_refuses_what_is_not_a_client_or_an_api() -> None:
             wisepop_id=None,
             saved=lambda walk: None,
             commit=never,
+            start_run=never,
+            finish_run=never,
         )
     with wisepops.Client(api_key="k") as client, pytest.raises(ValueError, match="not 'v3'"):
         _leads.sync(
@@ -135,6 +139,8 @@ def test_a_sync_refuses_what_is_not_a_client_or_an_api() -> None:
             wisepop_id=None,
             saved=lambda walk: None,
             commit=never,
+            start_run=never,
+            finish_run=never,
         )
 
 
@@ -177,3 +183,25 @@ def test_one_website_has_no_name_before_its_line() -> None:
     with wisepops.Client(api_key="k") as client:
         (outcome,) = _leads.sync_websites(client, {"default": "k"}, sync_one)
     assert outcome.line == "0 new of 0 seen in 1 call; nothing listed yet"
+
+
+def test_a_run_row_has_a_column_for_each_field_of_a_run() -> None:
+    assert tuple(f.name for f in attrs.fields(_leads.Run)) == _leads.RUN_ORDER
+
+
+def connection_error() -> wisepops.APIConnectionError:
+    error = wisepops.APITimeoutError("GET https://proxy/?user@example.com failed")
+    error.__cause__ = httpx.ReadTimeout("timed out")
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (KeyboardInterrupt(), "KeyboardInterrupt"),
+        (ValueError("a cursor of user@example.com"), "ValueError"),
+        (connection_error(), "APITimeoutError: ReadTimeout"),
+    ],
+)
+def test_a_runs_error_is_its_type_never_its_message(error: BaseException, line: str) -> None:
+    assert _leads.error_line(error) == line

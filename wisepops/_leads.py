@@ -7,6 +7,7 @@ from each other's cursor.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -17,12 +18,12 @@ from typing import Any, Callable, Literal, Optional
 import attrs
 
 from ._client import Client
-from ._errors import WisepopsError
+from ._errors import APIConnectionError, APIStatusError, WisepopsError
 from ._pagination import Cursor, Walk
 from ._websites import DEFAULT_WEBSITE, check_name
 from ._wire.records import Contact
 from ._wire.schema import Kind, schema_of
-from ._wire.times import DateLike, as_instant, format_datetime, format_wire
+from ._wire.times import UTC, DateLike, as_instant, format_datetime, format_wire
 
 LEADS_TABLE = "wisepops_leads"
 SYNC_TABLE = "wisepops_sync"
@@ -42,6 +43,7 @@ class Column:
     nullable: bool = False
     length: Optional[int] = None  # a VARCHAR(length), else TEXT
     primary_key: bool = False
+    numbered: bool = False  # 1, 2, 3...: given by the database as rows are inserted
 
 
 CONTACT = schema_of(Contact)
@@ -177,6 +179,8 @@ def sync(
     wisepop_id: Optional[int],
     saved: Callable[[str], Optional[tuple[str, Optional[str]]]],
     commit: Callable[[Sequence[Contact], Step, Cursor], int],
+    start_run: Callable[[dict[str, Any]], int],
+    finish_run: Callable[[int, dict[str, Any]], None],
     progress: Optional[Callable[[SyncResult], None]] = None,
     website: str = DEFAULT_WEBSITE,
 ) -> SyncResult:
@@ -184,37 +188,49 @@ def sync(
     unless that is another key's; after each page, ``commit`` stores it, the cursor past
     it and the fingerprint in one transaction and returns how many were new.
 
+    The run is a row of ``wisepops_runs``: ``start_run`` inserts it before anything
+    else and returns its id, ``finish_run`` completes it at the end, with the totals
+    and, for a run that raised, :func:`error_line`; a process killed leaves it unfinished.
+
     The one walk of ``LeadStore.sync`` and ``manage.py wisepops_sync``.
     """
     if not isinstance(client, Client):
         raise TypeError(f"sync() takes a wisepops.Client, not {type(client).__name__}")
+    if api not in ("v1", "v2"):
+        raise ValueError(f'api is "v1" or "v2", not {api!r}')
     check_name(website)
     since = None if collected_after is None else as_instant(collected_after)
-    fingerprint = key_fingerprint(client._config.api_key)
     key = walk_id(website, api, since, wisepop_id)
-    found = saved(key)
-    restarted = found is not None and found[1] != fingerprint
-    cursor = None if found is None or restarted else Cursor.from_json(found[0])
-    walk: Walk
-    if api == "v1":
-        walk = client.emails.iter(since, wisepop_id, cursor=cursor)
-    elif api == "v2":
-        walk = client.v2.contacts.iter(since, wisepop_id, cursor=cursor)
-    else:
-        raise ValueError(f'api is "v1" or "v2", not {api!r}')
-    step = Step("api1" if api == "v1" else "api2", website, key, fingerprint)
-    result = SyncResult(new=0, seen=0, calls=0, cursor=walk.cursor, restarted=restarted)
-    for page in walk.pages():
-        new = commit(page, step, walk.cursor)
-        result = attrs.evolve(
-            result,
-            new=result.new + new,
-            seen=result.seen + len(page),
-            calls=result.calls + 1,
-            cursor=walk.cursor,
+    run = start_run({"website": website, "api": api, "walk": key, "started_at": datetime.now(UTC)})
+    result = SyncResult(new=0, seen=0, calls=0, cursor=Cursor())
+    try:
+        fingerprint = key_fingerprint(client._config.api_key)
+        found = saved(key)
+        restarted = found is not None and found[1] != fingerprint
+        cursor = None if found is None or restarted else Cursor.from_json(found[0])
+        walk: Walk = (
+            client.emails.iter(since, wisepop_id, cursor=cursor)
+            if api == "v1"
+            else client.v2.contacts.iter(since, wisepop_id, cursor=cursor)
         )
-        if progress is not None:
-            progress(result)
+        step = Step("api1" if api == "v1" else "api2", website, key, fingerprint)
+        result = SyncResult(new=0, seen=0, calls=0, cursor=walk.cursor, restarted=restarted)
+        for page in walk.pages():
+            new = commit(page, step, walk.cursor)
+            result = attrs.evolve(
+                result,
+                new=result.new + new,
+                seen=result.seen + len(page),
+                calls=result.calls + 1,
+                cursor=walk.cursor,
+            )
+            if progress is not None:
+                progress(result)
+    except BaseException as exc:  # Ctrl-C too: a run interrupted is a run that ended
+        with contextlib.suppress(Exception):  # a database gone: the run stays unfinished
+            finish_run(run, finished(result, error_line(exc)))
+        raise
+    finish_run(run, finished(result, None))
     return result
 
 
@@ -278,3 +294,75 @@ def sync_websites(
                     "stored: the next run goes on from there"
                 )
         yield Outcome(name, f"{name}: {line}" if len(websites) > 1 else line, failed)
+
+
+# --- runs: wisepops_runs, one row per sync run of a website ---------------------------
+
+RUNS_TABLE = "wisepops_runs"
+RUN_COLUMNS = (
+    Column("id", Kind.ID, primary_key=True, numbered=True),
+    Column("website", Kind.TEXT),
+    Column("api", Kind.TEXT, length=2),  # "v1" or "v2"
+    Column("walk", Kind.TEXT, length=200),  # walk_id(): the website, api and filter
+    Column("started_at", Kind.INSTANT),
+    Column("finished_at", Kind.INSTANT, nullable=True),  # empty while running, or killed
+    Column("new", Kind.COUNT, nullable=True),  # the totals: empty until the run ends
+    Column("seen", Kind.COUNT, nullable=True),
+    Column("calls", Kind.COUNT, nullable=True),
+    Column("error", Kind.TEXT, nullable=True),  # error_line() of a run that raised
+)
+"""``wisepops_runs``: each sync run of a website, written when it starts and completed
+when it ends. Two writes a run, none a page: a run killed shows when it started, not how
+far it got (its pages are committed; the next run goes on after them)."""
+RUN_ORDER = tuple(column.name for column in RUN_COLUMNS)
+
+
+@attrs.frozen
+class Run:
+    """One sync run of one website, as ``wisepops_runs`` keeps it.
+
+    Example::
+
+        for run in store.runs(website="shop-fr", limit=5):
+            print(run.started_at, run.finished_at or "unfinished", run.new, run.error or "")
+    """
+
+    id: int
+    website: str
+    api: str
+    """``"v1"`` or ``"v2"``."""
+    walk: str
+    """What the run walked: the website, api and filter, as its saved cursor is keyed."""
+    started_at: datetime
+    finished_at: Optional[datetime]
+    """``None`` while the run goes on, and for ever if its process was killed."""
+    new: Optional[int]
+    """:attr:`SyncResult.new`, ``seen`` and ``calls`` when the run ended (so far, if it
+    failed); ``None`` while it runs or if it was killed."""
+    seen: Optional[int]
+    calls: Optional[int]
+    error: Optional[str]
+    """Why the run failed, on one line (:func:`error_line`), else ``None``."""
+
+
+def finished(result: SyncResult, error: Optional[str]) -> dict[str, Any]:
+    """The values ``finish_run`` writes into a run's row."""
+    return {
+        "finished_at": datetime.now(UTC),
+        "new": result.new,
+        "seen": result.seen,
+        "calls": result.calls,
+        "error": error,
+    }
+
+
+def error_line(exc: BaseException) -> str:
+    """What a run keeps of its failure: the exception's type, and the HTTP status or the
+    network error's type, as ``AuthenticationError: HTTP 401``. Never a message, which may
+    quote a response's body (a lead's data) or, echoed by a proxy, the key."""
+    name = type(exc).__name__
+    if isinstance(exc, APIStatusError):
+        return f"{name}: HTTP {exc.status_code}"
+    if isinstance(exc, APIConnectionError) and exc.__cause__ is not None:
+        return f"{name}: {type(exc.__cause__).__name__}"
+    return name

@@ -35,17 +35,27 @@ except ModuleNotFoundError:  # pragma: no cover - the extra is installed for the
         name="sqlalchemy",
     ) from None
 
-from . import _leads
+from . import _leads, _status
 from ._client import Client
 from ._errors import WisepopsError
-from ._leads import LEADS_TABLE, ROW_ORDER, SYNC_TABLE, SyncResult
+from ._leads import LEADS_TABLE, ROW_ORDER, RUNS_TABLE, SYNC_TABLE, Run, SyncResult
 from ._pagination import Cursor
+from ._status import Status
 from ._websites import DEFAULT_WEBSITE
 from ._wire.records import Contact
 from ._wire.schema import Kind
 from ._wire.times import UTC, DateLike, as_utc
 
-__all__ = ["LEADS_TABLE", "SYNC_TABLE", "LeadStore", "StoreError", "SyncResult"]
+__all__ = [
+    "LEADS_TABLE",
+    "RUNS_TABLE",
+    "SYNC_TABLE",
+    "LeadStore",
+    "Run",
+    "Status",
+    "StoreError",
+    "SyncResult",
+]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another one's transaction
 _BUSY = "wisepops_busy_timeout"  # set on this SQLite connection: a key of the pool's info
@@ -95,15 +105,22 @@ _COLUMN_TYPES: Mapping[Kind, Any] = {
 
 
 def _tables() -> sa.MetaData:
-    """The two tables of :mod:`wisepops._leads`: the leads, and the cursor each sync
-    stopped at."""
+    """The tables of :mod:`wisepops._leads`: the leads, the cursor each sync stopped at,
+    and the sync runs."""
     metadata = sa.MetaData()
-    for name, columns in ((LEADS_TABLE, _leads.LEAD_COLUMNS), (SYNC_TABLE, _leads.SYNC_COLUMNS)):
+    for name, columns in (
+        (LEADS_TABLE, _leads.LEAD_COLUMNS),
+        (SYNC_TABLE, _leads.SYNC_COLUMNS),
+        (RUNS_TABLE, _leads.RUN_COLUMNS),
+    ):
         sa.Table(name, metadata, *(_column(column) for column in columns))
     return metadata
 
 
 def _column(column: _leads.Column) -> sa.Column[Any]:
+    if column.numbered:  # SQLite numbers an INTEGER PRIMARY KEY itself; PostgreSQL an IDENTITY
+        numbered = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+        return sa.Column(column.name, numbered, sa.Identity(), primary_key=True)
     column_type = sa.String(column.length) if column.length else _COLUMN_TYPES[column.kind]
     return sa.Column(
         column.name, column_type, primary_key=column.primary_key, nullable=column.nullable
@@ -133,6 +150,7 @@ class LeadStore:
         self._metadata = _tables()
         self.leads = self._metadata.tables[LEADS_TABLE]
         self._walks = self._metadata.tables[SYNC_TABLE]
+        self._runs = self._metadata.tables[RUNS_TABLE]
         self._checked = False
 
     def __repr__(self) -> str:
@@ -262,9 +280,49 @@ class LeadStore:
             wisepop_id=wisepop_id,
             saved=self._saved,
             commit=self._commit,
+            start_run=self._start_run,
+            finish_run=self._finish_run,
             progress=progress,
             website=website,
         )
+
+    def runs(self, website: Optional[str] = None, limit: Optional[int] = 100) -> list[Run]:
+        """The sync runs ``wisepops_runs`` keeps, the latest first: of ``website`` (all
+        when ``None``), at most ``limit`` (all when ``None``). A run whose
+        ``finished_at`` is ``None`` is going on, or was killed.
+
+        Example::
+
+            last = store.runs(website="shop-fr", limit=1)
+            if not last or last[0].finished_at is None or last[0].error:
+                alert("the shop-fr sync did not finish")
+        """
+        self._check()
+        runs = self._runs
+        query = sa.select(runs).order_by(runs.c.id.desc()).limit(limit)
+        if website is not None:
+            query = query.where(runs.c.website == website)
+        with self._connection() as connection:
+            return [Run(**row._mapping) for row in connection.execute(query)]
+
+    def status(
+        self, websites: Optional[Sequence[str]] = None, *, now: Optional[datetime] = None
+    ) -> list[Status]:
+        """What ``wisepops status`` reports, per website: the leads by source, the last
+        sync run, the last webhook, the leads webhooks missed (:class:`Status`). Of
+        ``websites``, in that order, else of every website the tables name. Reads only;
+        ``now`` (default: the clock) is what "the last 24 hours" and the chart count from.
+
+        Example::
+
+            now = datetime.now(timezone.utc)
+            for status in store.status():
+                if status.problem(now, max_age=timedelta(hours=2)):
+                    alert(status.website, status.problem(now, max_age=timedelta(hours=2)))
+        """
+        self._check()
+        at = datetime.now(UTC) if now is None else as_utc(now)
+        return _status.read(self._fetch, self.engine.dialect.name, websites, at)
 
     # --- inside --------------------------------------------------------------------------
 
@@ -329,6 +387,23 @@ class LeadStore:
             new = self._insert(connection, rows) if rows else 0
             self._save(connection, step, cursor)
         return new
+
+    def _fetch(self, sql: str, parameters: Sequence[Any]) -> list[Sequence[Any]]:
+        """``_status``'s SQL on the driver, its values as the driver returns them."""
+        if self.engine.dialect.paramstyle == "qmark":
+            sql = sql.replace("%s", "?")
+        with self._connection() as connection:
+            return list(connection.exec_driver_sql(sql, tuple(parameters)).all())
+
+    def _start_run(self, values: dict[str, Any]) -> int:
+        with self._transaction() as connection:
+            inserted = connection.execute(sa.insert(self._runs).values(values))
+            key: Any = inserted.inserted_primary_key  # a Row: None only for an executemany
+        return int(key[0])
+
+    def _finish_run(self, run: int, values: dict[str, Any]) -> None:
+        with self._transaction() as connection:
+            connection.execute(sa.update(self._runs).where(self._runs.c.id == run).values(values))
 
     def _rows(
         self, contacts: Iterable[Contact], source: str, website: str

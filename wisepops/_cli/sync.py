@@ -41,14 +41,19 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         "nothing new costs one call a website. A website that fails is one line; the others "
         "still run, and the exit status is 1.",
     )
-    sync.add_argument(
+    add_db_argument(sync)
+    add_walk_arguments(sync)
+    add_website_argument(sync)
+    sync.set_defaults(run=run)
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    """``--db``, here and in ``wisepops status``."""
+    parser.add_argument(
         "--db",
         metavar="URL",
         help=f"an SQLAlchemy URL or a SQLite file path (default: ${DB_ENV}, else {DEFAULT_DB})",
     )
-    add_walk_arguments(sync)
-    add_website_argument(sync)
-    sync.set_defaults(run=run)
 
 
 def add_walk_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,5 +1,6 @@
-"""``Lead`` and ``SyncCursor``: the tables ``wisepops_leads`` and ``wisepops_sync`` as
-:class:`wisepops.db.LeadStore` makes them, their columns read from :mod:`wisepops._leads`.
+"""``Lead``, ``SyncCursor`` and ``Run``: the tables ``wisepops_leads``, ``wisepops_sync``
+and ``wisepops_runs`` as :class:`wisepops.db.LeadStore` makes them, their columns read
+from :mod:`wisepops._leads`.
 
 LeadStore accepts the tables ``migrate`` makes, and the app's migration adopts the ones
 LeadStore made first: both write the same rows, and either sync goes on from the other's
@@ -149,7 +150,24 @@ class SyncCursor(models.Model):
         return str(self.walk)
 
 
-for _model, _columns in ((Lead, _leads.LEAD_COLUMNS), (SyncCursor, _leads.SYNC_COLUMNS)):
+class Run(models.Model):
+    """One sync run of one website (:class:`wisepops.db.Run`): written when it starts,
+    completed when it ends; ``finished_at`` is empty while it runs, or if it was killed."""
+
+    id: models.BigAutoField[int, int] = models.BigAutoField(primary_key=True)  # numbered
+
+    class Meta:
+        db_table = _leads.RUNS_TABLE
+
+    def __str__(self) -> str:
+        return f"run {self.id}"
+
+
+for _model, _columns in (
+    (Lead, _leads.LEAD_COLUMNS),
+    (SyncCursor, _leads.SYNC_COLUMNS),
+    (Run, _leads.RUN_COLUMNS),
+):
     for _column in _columns[1:]:  # the primary key is declared above, as Django needs
         _model.add_to_class(_column.name, field(_column))
 
@@ -159,7 +177,8 @@ def missing_tables(using: str = "default") -> list[str]:
     connection = connections[using]
     with connection.cursor() as cursor:
         present = set(connection.introspection.table_names(cursor))
-    return [t for t in (_leads.LEADS_TABLE, _leads.SYNC_TABLE) if t not in present]
+    tables = (_leads.LEADS_TABLE, _leads.SYNC_TABLE, _leads.RUNS_TABLE)
+    return [t for t in tables if t not in present]
 
 
 def check_writable(using: str = "default") -> None:

@@ -22,7 +22,7 @@ from wisepops._cli.sync import add_walk_arguments
 
 from ...checks import problem
 from ...config import websites
-from ...models import Lead, SyncCursor
+from ...models import Lead, Run, SyncCursor
 
 
 class Command(BaseCommand):
@@ -66,6 +66,8 @@ class Command(BaseCommand):
                 wisepop_id=options["wisepop_id"],
                 saved=saved,
                 commit=commit,
+                start_run=start_run,
+                finish_run=finish_run,
                 progress=report,
                 website=website,
             )
@@ -105,3 +107,12 @@ def commit(page: Sequence[wisepops.Contact], step: _leads.Step, cursor: wisepops
             key_fingerprint=step.key_fingerprint,
         ).save()
     return new
+
+
+def start_run(values: dict[str, Any]) -> int:
+    number: int = Run.objects.create(**values).id
+    return number
+
+
+def finish_run(run: int, values: dict[str, Any]) -> None:
+    Run.objects.filter(id=run).update(**values)
