@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -55,6 +54,8 @@ class Cluster:
         self._folder = Path(tempfile.mkdtemp(prefix="wisepops-postgres-"))
         self._as: list[str] = []
         if os.geteuid() == 0:  # initdb refuses root: run the server as postgres
+            import pwd  # here: POSIX only, and the suite imports on Windows too
+
             owner = pwd.getpwnam("postgres")
             os.chown(self._folder, owner.pw_uid, owner.pw_gid)
             self._as = ["runuser", "-u", "postgres", "--"]

@@ -34,7 +34,7 @@ def load_receiver(
     monkeypatch.setenv("WISEPOPS_API_KEY", key)
     monkeypatch.setenv("WISEPOPS_DB", str(database))
     module = importlib.import_module(f"examples.{name}_receiver")
-    monkeypatch.setattr(module, "API_KEY", key)
+    monkeypatch.setattr(module, "WEBSITES", {"default": key})
     store = LeadStore(database)
     store.create()
     OPENED.append(store)

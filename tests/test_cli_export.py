@@ -7,8 +7,10 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import respx
 
 from wisepops._cli import main
 from wisepops._cli._common import Progress
+from wisepops._wire.records import Contact
 from wisepops.testing import FakeWisepops
 
 from .cli import fill, lines, run_main
@@ -215,9 +218,15 @@ def test_csv_export_resumes_through_its_spool(
     argv = resumable_export(output, checkpoint, "--format", "csv")
     fake.fail_next(500, times=3, after=1)
     assert run_main(capsys, *argv)[0] == 1
-    assert run_main(capsys, *argv)[0] == 0
+    status, _, err = run_main(capsys, *argv)
+    assert status == 0
     rows = list(csv.DictReader(io.StringIO(output.read_text("utf-8"))))
     assert [row["email"] for row in rows] == [f"u{n}@example.com" for n in range(150)]
+    spool = tmp_path / "cp.spool.jsonl"  # every contact, on disk: the user is told
+    assert err.endswith(
+        f"wisepops: {spool} keeps every record for the next run; delete it with the checkpoint"
+        " when done\n"
+    )
 
 
 def test_checkpoint_needs_output(
@@ -459,3 +468,138 @@ def test_export_appended_to_a_file_with_shell_redirection_keeps_what_was_there(
     assert done.returncode == 0, done.stderr
     assert lines(target)[0] == {"earlier": "export"}
     assert len(lines(target)) == 4
+
+
+# --- interrupted -------------------------------------------------------------------------
+
+
+def test_an_interrupt_while_a_record_is_written_loses_nothing(
+    fake: FakeWisepops,
+    served: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C after the walk handed out record 150 and before it reached the file: the
+    rerun must still write it (the checkpoint is never ahead of the file)."""
+    fill(fake, 300)
+    output, checkpoint = tmp_path / "out.jsonl", tmp_path / "cp"
+    to_json, calls = Contact.to_json, []
+
+    def interrupted(contact: Contact) -> str:
+        calls.append(contact)
+        if len(calls) == 150:
+            raise KeyboardInterrupt
+        return to_json(contact)
+
+    monkeypatch.setattr(Contact, "to_json", interrupted)
+    assert run_main(capsys, *resumable_export(output, checkpoint))[0] == 130
+    monkeypatch.setattr(Contact, "to_json", to_json)
+    assert run_main(capsys, *resumable_export(output, checkpoint))[0] == 0
+    assert exported(output) == [f"u{n}@example.com" for n in range(300)]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_eight_exports_interrupted_by_sigint_at_varied_points_lose_and_double_nothing(
+    fake: FakeWisepops, tmp_path: Path, fmt: str
+) -> None:
+    """Real processes, Ctrl-C (SIGINT) once a little more of the file is written each time,
+    then the same command again: every one of the 3,000 records once, in order."""
+    fill(fake, 3000)
+    expected = [f"u{n}@example.com" for n in range(3000)]
+    with fake.serve() as url:
+        env = {**os.environ, "WISEPOPS_API_KEY": API_KEY, "WISEPOPS_BASE_URL": url}
+        for run in range(8):
+            output, checkpoint = tmp_path / f"out{run}.{fmt}", tmp_path / f"cp{run}"
+            argv = resumable_export(output, checkpoint, "--format", fmt)
+            command = [sys.executable, "-m", "wisepops", *argv]
+            spool = checkpoint.with_name(checkpoint.name + ".spool.jsonl")
+            watched = output if fmt == "jsonl" else spool
+            interrupted = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+            reach = 20_000 + run * 45_000  # bytes: from the first pages to the last ones
+            while interrupted.poll() is None and (
+                not watched.exists() or watched.stat().st_size < reach
+            ):
+                time.sleep(0.001)
+            interrupted.send_signal(signal.SIGINT)
+            _, err = interrupted.communicate(timeout=60)
+            assert b"Traceback" not in err, err.decode()
+            resumed = subprocess.run(
+                command, env=env, capture_output=True, timeout=120, check=False
+            )
+            assert resumed.returncode == 0, resumed.stderr.decode()
+            if fmt == "jsonl":
+                assert exported(output) == expected, f"run {run}"
+            else:
+                with output.open(encoding="utf-8", newline="") as file:
+                    emails = [row["email"] for row in csv.DictReader(file)]
+                assert emails == expected, f"run {run}"
+
+
+def test_a_checkpoint_of_deep_nesting_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output, checkpoint = tmp_path / "out.jsonl", tmp_path / "cp"
+    checkpoint.write_text("[" * 100_000)
+    status, _, err = run_main(capsys, *resumable_export(output, checkpoint, "--api-key", "k" * 32))
+    assert status == 1
+    assert err == f"wisepops: error: {checkpoint} is not a checkpoint of this tool\n"
+
+
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+            "\tindented", "\rreturn"]  # fmt: skip
+
+
+def formula_bearing(fake: FakeWisepops) -> None:
+    for n, text in enumerate(FORMULAS):
+        fake.collect(
+            email=f"f{n}@example.com",
+            fields={"Name": text, "Age": -n},
+            collected_at=T0 + timedelta(seconds=n),
+        )
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_a_csv_export_holds_no_live_formula(
+    fake: FakeWisepops, served: str, tmp_path: Path
+) -> None:
+    """OWASP's CSV injection: a cell a spreadsheet would run starts with a ' instead;
+    numbers stay numbers."""
+    formula_bearing(fake)
+    output = tmp_path / "leads.csv"
+    assert main(["emails", "export", "--format", "csv", "--output", str(output)]) == 0
+    rows = csv_rows(output)
+    assert [row["Name"] for row in rows] == [f"'{text}" for text in FORMULAS]
+    assert [row["Age"] for row in rows] == [str(-n) for n in range(len(FORMULAS))]
+    starts = tuple("=+-@\t\r")
+    live = [cell for row in rows for cell in row.values() if cell.startswith(starts)]
+    assert all(cell.lstrip("-").isdigit() for cell in live)  # only the negative ages
+
+
+def test_raw_formulas_writes_cells_as_they_came(
+    fake: FakeWisepops, served: str, tmp_path: Path
+) -> None:
+    formula_bearing(fake)
+    output = tmp_path / "leads.csv"
+    argv = ["emails", "export", "--format", "csv", "--raw-formulas", "--output", str(output)]
+    assert main(argv) == 0
+    assert [row["Name"] for row in csv_rows(output)] == FORMULAS
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "header"),
+    [("leads.csv", [], True), ("leads.CSV", [], True), ("leads.csv", ["--format", "jsonl"], False),
+     ("leads.jsonl", [], False), ("leads.txt", ["--format", "csv"], True)],
+)  # fmt: skip
+def test_the_format_follows_the_outputs_suffix_unless_given(  # noqa: PLR0917
+    fake: FakeWisepops, served: str, tmp_path: Path, name: str, extra: list[str], header: bool
+) -> None:
+    fill(fake, 2)
+    output = tmp_path / name
+    assert main(["emails", "export", "--output", str(output), *extra]) == 0
+    first = output.read_text("utf-8").splitlines()[0]
+    assert first.startswith("collected_at,wisepop_id,email") is header

@@ -22,6 +22,7 @@ from wisepops._loopback import Disconnect, LoopbackServer
 from wisepops.testing import FakeWisepops
 
 from .conftest import API_KEY
+from .databases import Cluster
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 LISTINGS = ("/api1/emails", "/api2/contacts")
@@ -171,7 +172,7 @@ def test_the_database_comes_from_the_environment_and_may_be_a_path(
 @pytest.mark.parametrize(
     ("args", "code", "says"),
     [
-        (["--db", "/no/such/folder/leads.sqlite3"], 1, "unable to open database file"),
+        (["--db", "/no/such/folder/leads.sqlite3"], 1, "the folder /no/such/folder does not exist"),
         (["--db", "nosuch://x"], 1, "wisepops: error: no driver for nosuch"),
         (["--since", "yesterday"], 2, "not an ISO 8601 time: 'yesterday'"),
         (["--api-key", "wrong"], 1, "WisePops rejected the API key (401)"),
@@ -202,3 +203,55 @@ def test_on_a_terminal_the_progress_line_counts_records_and_calls(
     err = capsys.readouterr().err
     assert "2,500 records · 3 calls ·" in err
     assert err.endswith("records/s\n")
+
+
+def test_a_database_it_cannot_write_is_one_line(url: str, tmp_path: Path) -> None:
+    path = tmp_path / "leads.sqlite3"
+    assert finished(sync(url, "--db", str(path), cwd=tmp_path))[0] == 0
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    status, out, err = finished(
+        sync(url, "--db", read_only, "--since", "2000-01-01T00:00:00Z", cwd=tmp_path)
+    )
+    assert (status, out) == (1, "")
+    assert err.startswith("wisepops: error: cannot use sqlite:///file")
+    assert "readonly database" in err
+    assert err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    ("args", "code"), [(["--api-key", "wrong"], 1), (["--wisepop-id", "0"], 2)]
+)
+def test_a_refused_sync_leaves_no_database_file(
+    url: str, tmp_path: Path, args: list[str], code: int
+) -> None:
+    """A wrong key (401) or a bad argument: nothing to store, so no file to clean up."""
+    status, _, err = finished(sync(url, *args, cwd=tmp_path))
+    assert status == code, err
+    assert err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_postgresql_gone_mid_sync_is_one_line(
+    fake: FakeWisepops, url: str, gate: Gate, postgres: Cluster, tmp_path: Path
+) -> None:
+    """The server ends the sync's connection while it waits for page 2: one line, not a
+    traceback nor psycopg's "error ignored terminating Pipeline"."""
+    database = postgres.new_database()
+    gate.hold(2)
+    process = sync(url, "--db", database, "--api", "v1", cwd=tmp_path)
+    assert gate.arrived.wait(30)
+    name = sa.make_url(database).database
+    engine = sa.create_engine(database)
+    with engine.connect() as connection:
+        connection.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+    engine.dispose()
+    status, out, err = finished(process)
+    assert (status, out) == (1, "")
+    assert err.startswith("wisepops: error: cannot use postgresql+psycopg://"), err
+    assert err.count("\n") == 1, err

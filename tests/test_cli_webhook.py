@@ -100,7 +100,7 @@ def test_webhook_send_and_listen_as_subprocesses(tmp_path: Path) -> None:
             [*send, "--payload", str(payload)], env=env, capture_output=True, text=True, check=False
         )
         out, _ = listener.process.communicate(timeout=30)
-    assert sample.stdout == "delivered: the receiver answered 200\n", sample.stderr
+    assert sample.stdout == 'delivered: the receiver answered 200: {"received":1}\n', sample.stderr
     assert from_file.returncode == 0, from_file.stderr
     assert listener.process.returncode == 0
     assert "jane@example.com" in out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -289,12 +290,26 @@ def test_a_path_is_a_sqlite_database_and_the_url_shows_no_password(tmp_path: Pat
     ("url", "says"),
     [
         ("nonsense://", "no driver for nonsense"),
-        ("sqlite:////no/such/folder/leads.sqlite3", "unable to open database file"),
+        ("postgresq://u@h/db", "no driver for postgresq: a URL starts sqlite:// or postgresql://"),
+        ("postgresql://u@h:5543x/db", "not a database URL: its port is not a number: '5543x'"),
+        ("sqlite://leads.sqlite3", "not a database URL: Invalid SQLite URL: sqlite://leads.sqlite3"
+         " (a file is sqlite:///relative/path or sqlite:////absolute/path)"),
+        ("sqlite:////no/such/folder/leads.sqlite3",
+         "cannot use sqlite:////no/such/folder/leads.sqlite3: the folder /no/such/folder does "
+         "not exist"),
+        ("sqlite:////proc/leads.sqlite3",
+         "cannot use sqlite:////proc/leads.sqlite3: the folder /proc is not writable here"),
     ],
-)
-def test_a_database_that_cannot_be_used_is_a_store_error(url: str, says: str) -> None:
-    with pytest.raises(StoreError, match=says):
+)  # fmt: skip
+def test_a_database_that_cannot_be_used_is_a_store_error_in_one_line(url: str, says: str) -> None:
+    """What the CLI prints after "wisepops: error: ": one line that says what to fix."""
+    with pytest.raises(StoreError) as caught:
         LeadStore(url).create()
+    message = str(caught.value)
+    assert message.startswith(says)
+    assert "\n" not in message
+    if "postgresq:" in url:
+        assert "pip install" not in message  # the extra is installed: a typo, not a driver
 
 
 def test_import_wisepops_never_imports_sqlalchemy_and_the_db_module_names_the_extra() -> None:
@@ -464,3 +479,97 @@ def test_eight_stores_upgrading_the_same_old_tables_at_once_all_succeed(
     assert column(stores[0], "website") == ["default"]
     for store in stores:
         store.close()
+
+
+_CREATE_WHEN_TOLD = """
+import os, sys, time
+from wisepops.db import LeadStore
+store = LeadStore(sys.argv[1])
+ready, go = sys.argv[2], sys.argv[3]
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.0005)
+store.create()
+store.close()
+"""
+
+
+def test_eight_rounds_of_eight_processes_creating_a_store_on_a_new_sqlite_file_all_start(
+    tmp_path: Path,
+) -> None:
+    """gunicorn's workers, each starting on a fresh file at the same instant: switching the
+    new file to WAL must wait its turn like every other write, not fail "database is locked"."""
+    for round_ in range(8):
+        folder = tmp_path / f"round{round_}"
+        folder.mkdir()
+        url, go = f"sqlite:///{folder / 'leads.sqlite3'}", folder / "go"
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", _CREATE_WHEN_TOLD, url, str(folder / f"ready{n}"), str(go)],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in range(8)
+        ]
+        while len(list(folder.glob("ready*"))) < 8:
+            time.sleep(0.005)
+        go.touch()
+        said = [(w.communicate(timeout=120)[1], w.returncode) for w in workers]
+        failures = [err for err, status in said if status != 0]
+        assert failures == [], f"round {round_}: {failures[0]}"
+
+
+def read_only(path: Path) -> str:
+    """A URL that opens ``path`` read-only (as a read-only file would, also for root)."""
+    return f"sqlite:///file:{path}?mode=ro&uri=true"
+
+
+def test_a_read_only_sqlite_file_is_a_store_error_in_one_line(tmp_path: Path) -> None:
+    """What a user catches: StoreError, not the driver's sqlite3.OperationalError."""
+    path = tmp_path / "leads.sqlite3"
+    with LeadStore(path) as store:
+        store.create()
+    with LeadStore(read_only(path)) as store, pytest.raises(StoreError) as caught:
+        store.add([contact(1)])
+    assert "readonly" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_engine_made_by_sqlalchemys_pysqlite_recipe_creates_adds_and_syncs(
+    tmp_path: Path,
+) -> None:
+    """SQLAlchemy's documented recipe for SQLite transactions: the driver in autocommit,
+    and BEGIN emitted by a "begin" event."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'leads.sqlite3'}")
+
+    @sa.event.listens_for(engine, "connect")
+    def do_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def do_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    store = LeadStore(engine)
+    store.create()
+    assert store.add([contact(1), contact(2)]) == 2
+    fake = FakeWisepops(API_KEY)
+    fake.collect(email="synced@example.com")
+    with fake.client() as client:
+        assert store.sync(client).new == 1
+    assert len(stored(store)) == 3
+    engine.dispose()
+
+
+def test_check_writable_refuses_a_read_only_store_and_leaves_a_writable_one_as_it_was(
+    store: LeadStore, tmp_path: Path
+) -> None:
+    store.check_writable()
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM wisepops_sync").scalar() == 0
+    path = tmp_path / "leads.sqlite3"
+    with LeadStore(path) as created:
+        created.create()
+    with LeadStore(read_only(path)) as refused, pytest.raises(StoreError) as caught:
+        refused.check_writable()
+    assert "readonly database" in str(caught.value)

@@ -504,3 +504,16 @@ def test_wisepops_sync_killed_mid_run_goes_on_from_the_last_page_it_committed(
     assert (new, seen) == (450 - stored, 450 - stored)
     assert calls == 3
     assert len(table(database_url, "dedupe_key")) == 450
+
+
+def test_a_database_it_cannot_write_stops_it_in_one_line(postgres: Cluster, tmp_path: Path) -> None:
+    """Its tables are there, but every transaction is read-only (a replica, a role without
+    INSERT): it says so at start rather than answer every delivery 500."""
+    database = postgres.new_database()
+    migrate(tmp_path, database)
+    read_only = f"{database}?options=-c%20default_transaction_read_only%3Don"
+    done = manage(tmp_path, read_only, "runserver", f"127.0.0.1:{free_port()}")
+    assert done.returncode == 3
+    assert "cannot write to the database 'default': " in done.stderr
+    assert "read-only transaction" in done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr

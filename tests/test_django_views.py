@@ -95,3 +95,62 @@ def test_what_a_body_declares_is_answered_before_it_is_read(
 
 def test_get_is_405(client: Client) -> None:
     assert client.get("/wisepops/webhook").status_code == 405
+
+
+@pytest.fixture
+def two_websites(client: Client, monkeypatch: pytest.MonkeyPatch) -> Client:
+    from django.conf import settings
+
+    monkeypatch.setattr(settings, "WISEPOPS_WEBSITES", WEBSITES, raising=False)
+    return client
+
+
+WEBSITES = {"shop-fr": "fr-key-0123456789abcdef", "shop-de": "de-key-0123456789abcdef"}
+
+
+def signed(key: str) -> dict[str, str]:
+    return {wisepops.SIGNATURE_HEADER: wisepops.sign(BODY, key)}
+
+
+def post_to(client: Client, path: str, **headers: str) -> tuple[int, object]:
+    answer = client.post(path, BODY, content_type="application/json", headers=headers)
+    return answer.status_code, answer.json()
+
+
+def websites() -> list[object]:
+    from wisepops.django.models import Lead
+
+    return list(Lead.objects.values_list("website", flat=True))
+
+
+def test_a_websites_url_takes_its_key_only_and_stores_under_its_name(
+    two_websites: Client,
+) -> None:
+    from django.urls import reverse
+
+    url = reverse("wisepops:website-webhook", args=["shop-de"])
+    assert url == "/wisepops/webhook/shop-de"
+    assert post_to(two_websites, url, **signed(WEBSITES["shop-fr"])) == (
+        401,
+        {"error": "invalid or missing signature"},
+    )
+    assert post_to(two_websites, url, **signed(WEBSITES["shop-de"])) == (
+        200,
+        {"received": 1, "new": 1},
+    )
+    assert post_to(two_websites, "/wisepops/webhook/shop-it", **signed(KEY)) == (
+        404,
+        {"error": "no such website"},
+    )
+    assert websites() == ["shop-de"]
+
+
+def test_the_plain_url_stores_under_the_website_whose_key_signed(two_websites: Client) -> None:
+    assert post_to(two_websites, "/wisepops/webhook", **signed(WEBSITES["shop-fr"]))[0] == 200
+    assert post_to(two_websites, "/wisepops/webhook", **signed(KEY))[0] == 401  # not configured
+    assert websites() == ["shop-fr"]
+
+
+def test_one_website_is_named_default_on_either_url(client: Client) -> None:
+    assert post_to(client, "/wisepops/webhook/default", **signed(KEY))[0] == 200
+    assert websites() == ["default"]

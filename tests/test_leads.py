@@ -14,6 +14,8 @@ import wisepops
 from wisepops import _leads
 from wisepops._pagination import Cursor
 
+from .websites import DE_KEY, FR_KEY, TwoWebsites
+
 CONTACT = wisepops.Contact(
     collected_at=datetime(2024, 5, 1, 8, tzinfo=timezone.utc),
     wisepop_id=7,
@@ -140,3 +142,38 @@ def test_it_imports_neither_sqlalchemy_nor_django() -> None:
     code = "import sys, wisepops._leads; print(sorted({'sqlalchemy', 'django'} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout == "[]\n"
+
+
+def test_sync_websites_goes_on_past_a_website_that_fails_and_names_it() -> None:
+    sites = TwoWebsites(leads=4)
+    keys = {"shop-fr": FR_KEY, "shop-bad": "not-a-key-of-any-website", "shop-de": DE_KEY}
+    synced: list[str] = []
+
+    def sync_one(client: wisepops.Client, website: str, progress: object) -> _leads.SyncResult:
+        list(client.v2.contacts.iter())  # a 401 for the wrong key
+        synced.append(website)
+        return _leads.SyncResult(new=2, seen=2, calls=1, cursor=Cursor())
+
+    with sites.client("shop-fr", max_retries=0) as client:
+        outcomes = list(_leads.sync_websites(client, keys, sync_one, describe=type_of))
+    assert synced == ["shop-fr", "shop-de"]
+    assert [(o.website, o.failed) for o in outcomes] == [
+        ("shop-fr", False),
+        ("shop-bad", True),
+        ("shop-de", False),
+    ]
+    assert outcomes[0].line == "shop-fr: 2 new of 2 seen in 1 call; nothing listed yet"
+    assert outcomes[1].line == "shop-bad: AuthenticationError"
+
+
+def type_of(exc: Exception) -> str:
+    return type(exc).__name__
+
+
+def test_one_website_has_no_name_before_its_line() -> None:
+    def sync_one(client: wisepops.Client, website: str, progress: object) -> _leads.SyncResult:
+        return _leads.SyncResult(new=0, seen=0, calls=1, cursor=Cursor())
+
+    with wisepops.Client(api_key="k") as client:
+        (outcome,) = _leads.sync_websites(client, {"default": "k"}, sync_one)
+    assert outcome.line == "0 new of 0 seen in 1 call; nothing listed yet"

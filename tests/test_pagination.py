@@ -698,3 +698,20 @@ def test_ties_over_several_pages_are_paged_by_number_to_the_end(inclusive: bool)
         (BEFORE, "3"),
         (BEFORE, "4"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("[" * 100_000, "a cursor is JSON text"),  # was a RecursionError
+        ('{"version":1,"collected_at":"garbage","seen":{}}', "not an ISO 8601 time: 'garbage'"),
+        ('{"version":1,"collected_at":"' + "9" * 5000 + '","seen":{}}', "not an ISO 8601 time"),
+    ],
+)
+def test_a_garbage_cursor_is_a_value_error_that_says_what_is_wrong_in_short(
+    text: str, says: str
+) -> None:
+    with pytest.raises(ValueError, match="cursor") as caught:
+        Cursor.from_json(text)
+    assert says in str(caught.value)
+    assert len(str(caught.value)) < 300

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 import wisepops
+from wisepops._websites import NO_KEY
 
 from .receivers import EXAMPLES, KEY, TABLES, URL, rows
 
@@ -218,7 +219,7 @@ def test_a_receiver_without_a_key_refuses_to_start(server: Server, tmp_path: Pat
         status = process.wait(timeout=READY_WITHIN)
     output = log.read_text()
     assert status != 0
-    message = "WISEPOPS_API_KEY is not set: export your WisePops API key"
+    message = NO_KEY
     if "gunicorn" in argv:
         assert output.count(message) == 1, output
     else:

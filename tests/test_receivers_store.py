@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Protocol
 
 import pytest
 import sqlalchemy as sa
@@ -36,7 +36,8 @@ class Reply(NamedTuple):
     json: Any
 
 
-Send = Callable[[bytes, dict[str, str]], Reply]
+class Send(Protocol):
+    def __call__(self, body: bytes, headers: dict[str, str], path: str = URL) -> Reply: ...
 
 
 class Receiver(NamedTuple):
@@ -58,8 +59,8 @@ class Receiver(NamedTuple):
 def flask_sender(app: Any) -> Iterator[Send]:
     client = app.test_client()
 
-    def send(body: bytes, headers: dict[str, str]) -> Reply:
-        response = client.post(URL, data=body, headers=headers)
+    def send(body: bytes, headers: dict[str, str], path: str = URL) -> Reply:
+        response = client.post(path, data=body, headers=headers)
         return Reply(response.status_code, response.get_json())
 
     yield send
@@ -71,8 +72,8 @@ def fastapi_sender(app: Any) -> Iterator[Send]:
 
     with TestClient(app, raise_server_exceptions=False) as client:
 
-        def send(body: bytes, headers: dict[str, str]) -> Reply:
-            response = client.post(URL, content=body, headers=headers)
+        def send(body: bytes, headers: dict[str, str], path: str = URL) -> Reply:
+            response = client.post(path, content=body, headers=headers)
             is_json = response.headers["content-type"] == "application/json"
             return Reply(response.status_code, response.json() if is_json else response.text)
 
@@ -93,6 +94,60 @@ def receiver(
     with SENDERS[request.param](module.app) as send:
         yield Receiver(send, module.store)
     module.store.engine.dispose()
+
+
+@pytest.fixture
+def two_websites(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Receiver:
+    """The receiver, with ``WISEPOPS_WEBSITES`` naming two websites."""
+    for name in SENDERS:
+        module = sys.modules.get(f"examples.{name}_receiver")
+        if module is not None:
+            monkeypatch.setattr(module, "WEBSITES", wisepops.read_websites(WEBSITES))
+    return receiver
+
+
+WEBSITES = {"shop-fr": "fr-key-0123456789abcdef", "shop-de": "de-key-0123456789abcdef"}
+DELIVERY = b'[{"collected_at": "2024-05-01T08:00:00Z", "wisepop_id": 1, "email": "a@x.com"}]'
+
+
+def signed(key: str) -> dict[str, str]:
+    return {wisepops.SIGNATURE_HEADER: wisepops.sign(DELIVERY, key)}
+
+
+def test_a_websites_url_takes_its_own_key_only_and_stores_under_its_name(
+    two_websites: Receiver,
+) -> None:
+    send = two_websites.send
+    de = f"{URL}/shop-de"
+    assert send(DELIVERY, signed(WEBSITES["shop-fr"]), de) == (
+        401,
+        {"error": "invalid or missing signature"},
+    )
+    assert send(DELIVERY, signed(WEBSITES["shop-de"]), de) == (200, {"received": 1, "new": 1})
+    assert send(DELIVERY, signed(KEY), f"{URL}/shop-it") == (404, {"error": "no such website"})
+    assert [row["website"] for row in two_websites.stored()] == ["shop-de"]
+
+
+def test_the_plain_url_stores_under_the_website_whose_key_signed(
+    two_websites: Receiver,
+) -> None:
+    send = two_websites.send
+    second = DELIVERY.replace(b"a@x.com", b"b@x.com")
+    assert send(DELIVERY, signed(WEBSITES["shop-fr"])).status == 200
+    assert (
+        send(second, {wisepops.SIGNATURE_HEADER: wisepops.sign(second, WEBSITES["shop-de"])})[0]
+        == 200
+    )
+    assert send(DELIVERY, signed(KEY)).status == 401  # no website has this key
+    assert [(r["email"], r["website"]) for r in two_websites.stored()] == [
+        ("a@x.com", "shop-fr"),
+        ("b@x.com", "shop-de"),
+    ]
+
+
+def test_one_website_is_default_on_either_url(receiver: Receiver) -> None:
+    assert receiver.send(DELIVERY, signed(KEY), f"{URL}/default").status == 200
+    assert [row["website"] for row in receiver.stored()] == ["default"]
 
 
 def test_a_webhook_and_a_sync_of_the_same_leads_leave_one_row_each(
@@ -167,17 +222,20 @@ STARTS = {name: SERVERS[name] for name in ("flask-script", "flask-gunicorn", "fa
 @pytest.mark.parametrize(
     ("database", "says"),
     [
-        ("/no/such/folder/leads.sqlite3", "unable to open database file"),
+        ("/no/such/folder/leads.sqlite3", "the folder /no/such/folder does not exist"),
         ("postgresql://leads:s3cret@127.0.0.1:{port}/leads", "Connection refused"),
+        ("sqlite:///file:{tmp}/leads.sqlite3?mode=ro&uri=true", "write a readonly database"),
     ],
-    ids=["a path in no folder", "a PostgreSQL that does not answer"],
+    ids=["a path in no folder", "a PostgreSQL that does not answer", "a read-only URL"],
 )
 def test_a_receiver_whose_database_cannot_be_used_refuses_to_start(
     server: Any, database: str, says: str, tmp_path: Path
 ) -> None:
     """As for a missing key: one line naming the variable and the reason, the password
     hidden, and gunicorn stops rather than boot worker after worker."""
-    database = database.format(port=free_port())  # nothing listens there
+    database = database.format(port=free_port(), tmp=tmp_path)  # nothing listens there
+    with LeadStore(tmp_path / "leads.sqlite3") as store:  # what the read-only URL opens
+        store.create()
     argv = [arg.format(port=free_port()) for arg in server.argv]
     log = tmp_path / "server.log"
     env = environment(tmp_path, WISEPOPS_API_KEY=KEY, WISEPOPS_DB=database)
@@ -196,11 +254,11 @@ def test_a_receiver_whose_database_cannot_be_used_refuses_to_start(
 @pytest.mark.parametrize("name", SENDERS)
 def test_the_names_a_receivers_docstring_lists_are_all_a_copy_needs(name: str) -> None:
     """The view and the names its docstring lists, with the imports: ``ruff --select F``
-    finds nothing undefined but the app and its key, which a project has its own of."""
+    finds nothing undefined but the app, which a project has its own of."""
     source = (EXAMPLES / f"{name}_receiver.py").read_text()
     module = ast.parse(source)
     listed = set(re.findall(r"``(\w+)``", source.split("\n\n")[1]))
-    assert "store" in listed
+    assert {"store", "WEBSITES"} <= listed
     copied = [
         node
         for node in module.body
@@ -220,4 +278,4 @@ def test_the_names_a_receivers_docstring_lists_are_all_a_copy_needs(name: str) -
         input=copy, capture_output=True, text=True, check=False,
     )  # fmt: skip
     undefined = {finding["message"] for finding in json.loads(checked.stdout)}
-    assert undefined == {"Undefined name `app`", "Undefined name `API_KEY`"}
+    assert undefined == {"Undefined name `app`"}

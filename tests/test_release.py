@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -82,3 +84,13 @@ def test_import_wisepops_leaves_the_cli_the_fake_and_asyncio_for_later() -> None
     assert not loaded & {"wisepops._cli", "wisepops.testing", "wisepops._fake_api", "asyncio",
                          "http.server", "argparse", "csv", "anyio", "trio", "httpx2",
                          "wisepops._httpx2", "sqlalchemy", "wisepops.db"}  # fmt: skip
+
+
+def test_the_test_suite_imports_where_there_is_no_pwd_module() -> None:
+    """The Windows CI job: pwd is POSIX-only, and conftest imports tests/databases.py."""
+    code = "import sys; sys.modules['pwd'] = None; import tests.conftest"
+    root = Path(__file__).parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

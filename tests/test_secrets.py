@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import traceback
+from typing import Any
 
 import httpx
 import pytest
 import respx
 
 import wisepops
+from wisepops._core import request_spec
+from wisepops._operations import list_emails
 
 from .clients import KINDS, call
 from .conftest import API_KEY, BASE_URL
@@ -89,3 +92,47 @@ def test_a_webhook_error_never_shows_the_key() -> None:
         wisepops.unwrap(body, "0" * 64, API_KEY)
     assert API_KEY not in str(caught.value)
     assert API_KEY not in repr(caught.value)
+
+
+def pieces(text: str, secret: str = API_KEY, size: int = 8) -> list[str]:
+    """The runs of ``size`` characters of ``secret`` that ``text`` shows."""
+    return [
+        secret[i : i + size] for i in range(len(secret) - size + 1) if secret[i : i + size] in text
+    ]
+
+
+def shown(error: BaseException) -> str:
+    """All a person could read of ``error``: str, repr, and the traceback with its chain."""
+    rendered = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return f"{error}\n{error!r}\n{rendered}"
+
+
+@pytest.mark.parametrize("at", range(150, 240, 3))
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda text: httpx.Response(500, text=text),
+        lambda text: httpx.Response(400, json={"message": text}),
+        lambda text: httpx.Response(200, text=text),  # not JSON: a validation error
+        lambda text: httpx.Response(200, json={"data": [{"email": text}]}),
+    ],
+    ids=["500 text", "400 json", "200 not json", "200 bad record"],
+)
+def test_a_server_echoing_the_key_at_the_excerpts_edge_shows_no_piece_of_it(
+    at: int, answer: Any
+) -> None:
+    """The excerpt is cut at a length: the key must go before, not after, the cut."""
+    echoed = "x" * at + API_KEY + " y" * 100
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/api1/emails").mock(return_value=answer(echoed))
+        with pytest.raises(wisepops.APIError) as caught:
+            wisepops.Client(API_KEY, max_retries=0).emails.list()
+    assert pieces(shown(caught.value)) == []
+
+
+def test_a_request_specs_repr_shows_no_key() -> None:
+    """A traceback rendered with its locals (rich, pytest -l) shows every RequestSpec."""
+    client = wisepops.Client(API_KEY)
+    spec = request_spec(client._config, list_emails(None, None, None))
+    assert pieces(repr(spec)) == []
+    assert "Authorization" in repr(spec)

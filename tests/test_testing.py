@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -245,7 +246,8 @@ def test_fail_next_with_retry_after(kind: str, sleeps: list[float]) -> None:
     fake = filled(3)
     fake.fail_next(429, retry_after=7)
     assert len(call(kind, lambda c: c.emails.list(), fake=fake)) == 3
-    assert sleeps == [7.0]
+    assert fake.waits == [7.0]  # recorded, not slept
+    assert sleeps == []
     assert len(fake.requests) == 2
 
 
@@ -450,3 +452,35 @@ def test_a_fault_body_that_is_not_text_is_refused_when_planned() -> None:
         fake.fail_next(400, body={"error": "x"})  # type: ignore[arg-type]
     with fake.client() as client:
         assert len(client.emails.list()) == 0  # no fault was left planned
+
+
+def slept(seconds: float) -> None:
+    pytest.fail(f"a client of the fake slept {seconds} s for real")
+
+
+async def slept_async(seconds: float) -> None:
+    slept(seconds)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_the_fakes_clients_record_their_waits_instead_of_sleeping(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's test after fail_next(503, times=2) took 1.4 s of real sleep."""
+    monkeypatch.setattr(wisepops._client, "_sleep", slept)
+    monkeypatch.setattr(wisepops._client, "_async_sleep", slept_async)
+    fake = FakeWisepops()
+    fake.collect(email="a@example.com")
+    fake.fail_next(503, times=2)
+    if kind == "sync":
+        with fake.client() as client:
+            assert len(client.emails.list()) == 1
+    else:
+
+        async def listed() -> int:
+            async with fake.async_client() as client:
+                return len(await client.emails.list())
+
+        assert asyncio.run(listed()) == 1
+    assert len(fake.waits) == 2
+    assert all(seconds > 0 for seconds in fake.waits)

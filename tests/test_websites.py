@@ -16,6 +16,7 @@ from wisepops import (
     sign,
     unwrap_website,
 )
+from wisepops._websites import chosen
 
 from .conftest import record
 
@@ -46,8 +47,9 @@ def test_a_mapping_is_read_as_the_text_is() -> None:  # Django's settings.WISEPO
 
 
 def test_nothing_set_says_what_to_set() -> None:
-    with pytest.raises(WebsitesError, match=r"set \$WISEPOPS_WEBSITES or \$WISEPOPS_API_KEY"):
+    with pytest.raises(WebsitesError, match=r"^WISEPOPS_API_KEY is not set: export .* \(sev"):
         read_websites()
+    assert read_websites({}, api_key="k") == {"default": "k"}  # Django's empty setting
 
 
 @pytest.mark.parametrize(
@@ -126,3 +128,12 @@ def test_every_key_is_checked_whichever_signed(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(hmac, "compare_digest", counting)
     unwrap_website(BODY, sign(BODY, FR), WEBSITES)
     assert len(compared) == 2
+
+
+def test_website_chooses_among_those_configured_in_their_order() -> None:
+    assert list(chosen(WEBSITES, ["shop-de", "shop-fr"])) == ["shop-fr", "shop-de"]
+    assert chosen(WEBSITES, None) == WEBSITES
+    with pytest.raises(
+        WebsitesError, match="no website named 'shop-it'; the websites are shop-fr, shop-de"
+    ):
+        chosen(WEBSITES, ["shop-it"])

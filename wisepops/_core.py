@@ -29,6 +29,7 @@ import httpx
 from ._attempt import DEFAULT_MAX_REDIRECTS, Attempt, Attempted, TooLarge, attempt_seconds
 from ._config import Config
 from ._errors import (
+    REDACTED,
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
@@ -39,6 +40,7 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    redact,
 )
 from ._operations import Operation
 from ._retry import Outcome, RetryPolicy, parse_retry_after
@@ -47,7 +49,6 @@ T = TypeVar("T")
 
 logger = logging.getLogger("wisepops")
 
-_REDACTED = "[redacted]"
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -64,7 +65,7 @@ class RequestSpec:
     method: str
     url: str
     params: Mapping[str, Any]
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = attrs.field(repr=lambda headers: repr(_shown_headers(headers)))
     content: Optional[bytes]
     timeout: httpx.Timeout
     max_bytes: int
@@ -289,14 +290,22 @@ def _scrub(message: str, config: Config) -> str:
     """``message`` without the key, should a server or proxy echo it back."""
     if len(config.api_key) < 6:  # too short to be a real key, and replacing it would garble
         return message
-    return message.replace(config.api_key, _REDACTED)
+    return redact(message, config.api_key)
+
+
+def _shown_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """``headers`` as a repr shows them: the key replaced (tracebacks with locals)."""
+    return {
+        name: REDACTED if name.lower() == "authorization" else value
+        for name, value in headers.items()
+    }
 
 
 def _without_key(request: httpx.Request) -> httpx.Request:
     """A copy of ``request`` whose ``Authorization`` header no longer carries the key."""
     headers = httpx.Headers(request.headers)
     if "Authorization" in headers:
-        headers["Authorization"] = f'WISEPOPS-API key="{_REDACTED}"'
+        headers["Authorization"] = f'WISEPOPS-API key="{REDACTED}"'
     return httpx.Request(request.method, request.url, headers=headers, content=_body(request))
 
 

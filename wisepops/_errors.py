@@ -23,6 +23,7 @@ that already treats bad input as ``ValueError`` keeps working.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Optional
 
 import httpx
@@ -239,3 +240,27 @@ class UnknownWebsiteError(WisepopsError, LookupError):
         except wisepops.UnknownWebsiteError:
             return JsonResponse({"error": "no such website"}, status=404)
     """
+
+
+REDACTED = "[redacted]"
+SHORTEST_PIECE = 8
+"""Fewer characters of a key than this may show in a message; more never do."""
+
+
+def redact(text: str, secret: str) -> str:
+    """``text`` with every run of :data:`SHORTEST_PIECE` or more characters of ``secret``
+    replaced: a message cut at a length may end in the start of an echoed key, or begin
+    with its end, which replacing the whole key would leave."""
+    if len(secret) < SHORTEST_PIECE:
+        return text.replace(secret, REDACTED) if secret else text
+    pieces = {secret[i : i + SHORTEST_PIECE] for i in range(len(secret) - SHORTEST_PIECE + 1)}
+    hidden = [False] * len(text)
+    for i in range(len(text) - SHORTEST_PIECE + 1):
+        if text[i : i + SHORTEST_PIECE] in pieces:
+            hidden[i : i + SHORTEST_PIECE] = [True] * SHORTEST_PIECE
+    shown, at = [], 0
+    for is_hidden, run in itertools.groupby(hidden):
+        length = len(list(run))
+        shown.append(REDACTED if is_hidden else text[at : at + length])
+        at += length
+    return "".join(shown)

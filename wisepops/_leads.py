@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Callable, Literal, Optional
 
 import attrs
 
 from ._client import Client
+from ._errors import WisepopsError
 from ._pagination import Cursor, Walk
 from ._websites import DEFAULT_WEBSITE, check_name
 from ._wire.records import Contact
@@ -69,6 +70,8 @@ ADDED_COLUMNS = {
 SQLite and PostgreSQL: the rows there are the website ``default``'s, and their cursors,
 of no known key, are not resumed. The default stays, so that a receiver of the version
 before, still running while the next starts, goes on storing."""
+WRITE_PROBE = "wisepops: can this store write?"
+"""The ``walk`` of the row a receiver writes and rolls back at start, to know it can write."""
 
 
 def key_fingerprint(api_key: str) -> str:
@@ -227,6 +230,54 @@ def rows(contacts: Iterable[Contact], source: str, website: str) -> list[list[An
             seen.add(key)
             found.append(row(contact, key, source, website))
     return found
+
+
+@attrs.frozen
+class Outcome:
+    """One website's part of a sync of several: its line, and whether it failed."""
+
+    website: str
+    line: str
+    failed: bool
+
+
+SyncOne = Callable[[Client, str, Callable[[SyncResult], None]], SyncResult]
+"""A sync of one website: its client, its name, and a progress callback to pass on."""
+
+
+def sync_websites(
+    client: Client,
+    websites: Mapping[str, str],
+    sync_one: SyncOne,
+    describe: Callable[[Exception], str] = str,
+) -> Iterator[Outcome]:
+    """Sync each website in turn with its own key, over ``client``'s connections; the
+    one loop of ``wisepops sync`` and ``manage.py wisepops_sync``.
+
+    A website that fails (a refused key, the network, a cursor that cannot be read) is
+    its line, ``describe``'d, and what its committed pages stored; the others still run.
+    Each line starts ``name: `` when there is more than one website.
+    """
+    for name, key in websites.items():
+        sofar: Optional[SyncResult] = None
+
+        def progress(result: SyncResult) -> None:
+            nonlocal sofar
+            sofar = result
+
+        try:
+            line, failed = (
+                sync_one(client.with_options(api_key=key), name, progress).summary(),
+                False,
+            )
+        except (WisepopsError, ValueError) as exc:  # ValueError: a saved cursor unreadable
+            line, failed = describe(exc), True
+            if sofar is not None:  # the pages before are committed, with their cursor
+                line += (
+                    f"; stopped after {sofar.new:,} new of {sofar.seen:,} seen, which are "
+                    "stored: the next run goes on from there"
+                )
+        yield Outcome(name, f"{name}: {line}" if len(websites) > 1 else line, failed)
 
 
 # --- erasure: the suppression of erased people (see wisepops._erasure) -------------------

@@ -83,7 +83,7 @@ class Cursor:
         """
         try:
             saved = json.loads(text)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: deep nesting
             raise ValueError(f"a cursor is JSON text, and this is not: {exc}") from None
         if not isinstance(saved, dict) or saved.get("version") != _CURSOR_VERSION:
             raise ValueError(
@@ -103,7 +103,14 @@ class Cursor:
             )
         if seen and at is None:
             raise ValueError("a cursor with seen records needs their collected_at")
-        return cls(None if at is None else parse_datetime(at), seen)
+        if at is None:
+            return cls(None, seen)
+        try:
+            return cls(parse_datetime(at), seen)
+        except ValueError:
+            raise ValueError(
+                f"a cursor's collected_at is not an ISO 8601 time: {_excerpt(at)}"
+            ) from None
 
     def _advanced(self, contacts: Sequence[Contact]) -> Cursor:
         """The cursor past ``contacts``, which were just yielded, oldest first."""

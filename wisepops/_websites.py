@@ -25,6 +25,10 @@ DEFAULT_WEBSITE = "default"
 NAME_LENGTH = 64  # a website's name, in characters: it is part of a sync's saved walk
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,%d}" % NAME_LENGTH)  # noqa: UP031 - a regex's braces
 
+NO_KEY = (
+    f"{API_KEY_ENV} is not set: export your WisePops API key "
+    f"(several websites: {WEBSITES_ENV}=shop-fr=KEY1,shop-de=KEY2)"
+)
 Websites = Mapping[str, str]
 """Each website's name and its API key, in the order they were given."""
 
@@ -58,11 +62,11 @@ def read_websites(
             print(name, client.with_options(api_key=key).v2.hooks.list())
     """
     if websites is None:
-        websites = os.environ.get(WEBSITES_ENV) or None
-    if websites is None or (isinstance(websites, Mapping) and not websites):
+        websites = os.environ.get(WEBSITES_ENV)
+    if not websites:  # unset, an empty text or an empty mapping
         key = resolve_api_key(api_key)
         if key is None:
-            raise WebsitesError(f"no API key: set ${WEBSITES_ENV} or ${API_KEY_ENV}")
+            raise WebsitesError(NO_KEY)
         return _checked([(DEFAULT_WEBSITE, key)], API_KEY_ENV)
     if isinstance(websites, str):
         return _checked(_entries(websites), WEBSITES_ENV)
@@ -107,6 +111,20 @@ def _checked(entries: Sequence[tuple[object, object]], variable: str) -> dict[st
             raise WebsitesError(f"{where} has the key of {by_key[key]!r}: each has its own")
         websites[name], by_key[key] = key, name
     return websites
+
+
+def chosen(websites: Websites, names: Optional[Sequence[str]]) -> dict[str, str]:
+    """The websites ``--website NAME`` (repeatable) names, in the order configured; all
+    of them when it is not given. A name not configured raises
+    :class:`~wisepops.WebsitesError` listing those that are."""
+    if not names:
+        return dict(websites)
+    unknown = [name for name in names if name not in websites]
+    if unknown:
+        raise WebsitesError(
+            f"no website named {unknown[0]!r}; the websites are {', '.join(websites)}"
+        )
+    return {name: key for name, key in websites.items() if name in names}
 
 
 def unwrap_website(

@@ -19,9 +19,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from os import PathLike
+from pathlib import Path
 from typing import Any, Optional, Union
 
 try:
@@ -177,8 +179,8 @@ class LeadStore:
         Example: ``LeadStore("postgresql://app@db/leads").create()``, at deploy or at start
         """
         if self._sqlite:
-            with self._connection() as connection:  # not inside a transaction
-                connection.exec_driver_sql("PRAGMA journal_mode=WAL")  # kept by the file
+            with self._connection() as connection:
+                _switch_to_wal(connection)
         with self._transaction() as connection:  # on SQLite, BEGIN IMMEDIATE: one at a time
             if self.engine.dialect.name == "postgresql":  # two CREATE TABLEs: one would fail
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CREATE_LOCK})")
@@ -187,6 +189,26 @@ class LeadStore:
             _driver(connection, _erasure.FIRST_ROW.format(mark=self._mark), [_erasure.new_secret()])
         self._checked = False
         self._check()
+
+    def check_writable(self) -> None:
+        """Raise :class:`StoreError` now if this store cannot write: a row written and
+        rolled back. Call it once at start, after :meth:`create`, in a receiver, so that
+        a read-only file or URL, or a role without INSERT, stops it with one line rather
+        than a 500 to every delivery.
+
+        Example::
+
+            store.create()
+            store.check_writable()  # StoreError: ... attempt to write a readonly database
+        """
+        self._check()
+        with self._transaction() as connection:
+            connection.execute(
+                sa.insert(self._walks).values(
+                    walk=_leads.WRITE_PROBE, cursor="", updated_at=datetime.now(UTC)
+                )
+            )
+            connection.rollback()
 
     def add(
         self,
@@ -312,8 +334,23 @@ class LeadStore:
                     _driver(connection, f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                     connection.connection.info[_BUSY] = True
                 yield connection
-        except sa.exc.OperationalError as exc:
-            raise StoreError(f"cannot use {self._url}: {_reason(exc)}") from exc
+        except (sa.exc.DBAPIError, self.engine.dialect.loaded_dbapi.Error) as exc:
+            # the driver's own errors too: the inserts run on its cursor
+            raise StoreError(f"cannot use {self._url}: {self._reason(exc)}") from exc
+
+    def _reason(self, exc: BaseException) -> str:
+        """The driver's own words on one line; for a SQLite file it cannot make, why."""
+        orig = getattr(exc, "orig", None)
+        words = " ".join(str(orig if orig is not None else exc).split())
+        name = self.engine.url.database
+        if not self._sqlite or words != "unable to open database file" or not name:
+            return words
+        path = Path(name)
+        if self.engine.url.query.get("uri") or path.exists():
+            return words
+        if not path.parent.is_dir():
+            return f"the folder {path.parent} does not exist"
+        return f"the folder {path.parent} is not writable here"
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sa.Connection]:
@@ -323,6 +360,8 @@ class LeadStore:
             if not connection.in_transaction():  # the driver's cursor does not begin one
                 connection.begin()
             if self._sqlite:
+                if connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+                    _driver(connection, "COMMIT")  # a deferred BEGIN of SQLAlchemy's recipe
                 _driver(connection, "BEGIN IMMEDIATE")
             yield connection
             connection.commit()
@@ -357,8 +396,8 @@ class LeadStore:
     def _insert(self, connection: sa.Connection, rows: _Rows) -> int:
         """INSERT ... ON CONFLICT DO NOTHING of the rows of no erased person, through the
         driver's own executemany, which counts the rows it inserted: SQLAlchemy's batched
-        form does not count them on psycopg, and its RETURNING form was 3.5 times slower
-        (benchmarks/README.md)."""
+        form does not count them on psycopg, and its RETURNING form was several times
+        slower: the figure is in benchmarks/README.md, written once there."""
         values, driver = rows
         cursor = connection.connection.cursor()
         try:
@@ -439,11 +478,22 @@ def _engine(database: Union[str, PathLike[str]]) -> sa.Engine:
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
         return sa.create_engine(url)
-    except (sa.exc.NoSuchModuleError, ModuleNotFoundError) as exc:
+    except sa.exc.NoSuchModuleError:  # no such dialect: a scheme mistyped
+        scheme = text.split(":", 1)[0]
+        raise StoreError(
+            f"no driver for {scheme}: a URL starts sqlite:// or postgresql://"
+        ) from None
+    except ModuleNotFoundError as exc:  # a dialect whose driver is not installed
         hint = ' (pip install "wisepops[postgresql]")' if text.startswith("postgres") else ""
         raise StoreError(f"no driver for {text.split(':', 1)[0]}: {exc}{hint}") from None
     except sa.exc.ArgumentError as exc:
-        raise StoreError(f"not a database URL: {exc}") from None
+        first = str(exc).splitlines()[0]
+        if text.startswith("sqlite:"):
+            first += " (a file is sqlite:///relative/path or sqlite:////absolute/path)"
+        raise StoreError(f"not a database URL: {first}") from None
+    except ValueError as exc:  # SQLAlchemy reads the port with int()
+        port = str(exc).rpartition(": ")[2]
+        raise StoreError(f"not a database URL: its port is not a number: {port}") from None
 
 
 def _add_missing_columns(connection: sa.Connection) -> None:
@@ -462,6 +512,26 @@ def _driver(connection: sa.Connection, statement: str, parameters: Sequence[Any]
     cursor = connection.connection.cursor()
     try:
         cursor.execute(statement, parameters)
+    finally:
+        cursor.close()
+
+
+def _switch_to_wal(connection: sa.Connection) -> None:
+    """Put the SQLite file in WAL mode, which the file keeps. On the driver's cursor, so
+    that no transaction is open (an engine made by SQLAlchemy's pysqlite recipe would open
+    one); retried while the file is locked, since SQLite does not wait on the busy timeout
+    for this switch when processes start on a new file at once."""
+    cursor = connection.connection.cursor()
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    try:
+        while True:
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                return
+            except connection.dialect.loaded_dbapi.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.01)
     finally:
         cursor.close()
 
@@ -502,8 +572,3 @@ def _python_type(column_type: Any) -> Optional[type]:
     except NotImplementedError:
         return None
     return python_type
-
-
-def _reason(exc: sa.exc.OperationalError) -> str:
-    """The driver's own words, on one line."""
-    return " ".join(str(exc.orig if exc.orig is not None else exc).split())

@@ -11,12 +11,14 @@ import contextlib
 import inspect
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
 import attrs
 import httpx
 
+from ._attempt import Attempted
 from ._client import AsyncClient, Client
+from ._core import Command, Sleep
 from ._fake_api import Fault, PopupStats, State, StoredHook, handle
 from ._loopback import Disconnect, Hang, LoopbackServer, Truncate
 from ._webhooks import SIGNATURE_HEADER, sign
@@ -104,6 +106,13 @@ class FakeWisepops:
             api_key=api_key, honour_page=honour_page, inclusive_after=inclusive_after
         )
         self._pending: list[Delivery] = []
+        self.waits: list[float] = []
+        """The seconds each client of :meth:`client` and :meth:`async_client` would have
+        waited before a retry: recorded, not slept, so that retries cost a test no time."""
+        self._clients = (
+            _unhurried(_Unhurried, self.waits),
+            _unhurried(_AsyncUnhurried, self.waits),
+        )
 
     # --- what it holds ------------------------------------------------------------------
 
@@ -329,7 +338,7 @@ class FakeWisepops:
         """
         options.setdefault("api_key", self.api_key)
         options.setdefault("base_url", FAKE_BASE_URL)
-        return Client(http_client=httpx.Client(transport=self.transport()), **options)
+        return self._clients[0](http_client=httpx.Client(transport=self.transport()), **options)
 
     def async_client(self, **options: Any) -> AsyncClient:
         """A :class:`wisepops.AsyncClient` wired to this fake.
@@ -338,7 +347,8 @@ class FakeWisepops:
         """
         options.setdefault("api_key", self.api_key)
         options.setdefault("base_url", FAKE_BASE_URL)
-        return AsyncClient(http_client=httpx.AsyncClient(transport=self.transport()), **options)
+        http = httpx.AsyncClient(transport=self.transport())
+        return self._clients[1](http_client=http, **options)
 
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
@@ -425,3 +435,40 @@ def _is_asgi(app: App) -> bool:
     """ASGI applications are coroutine functions, or objects with an ``async __call__``."""
     dunder_call = type(app).__call__ if not inspect.isroutine(app) else None
     return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(dunder_call)
+
+
+UnhurriedT = TypeVar("UnhurriedT", bound=Union["_Unhurried", "_AsyncUnhurried"])
+
+
+def _unhurried(cls: type[UnhurriedT], waits: list[float]) -> type[UnhurriedT]:
+    """``cls`` recording into ``waits``, named as the public class it extends, so that its
+    repr and its ``with_options()`` copies are those of a plain client."""
+    name = cls.__mro__[1].__name__
+    made: type[UnhurriedT] = type(name, (cls,), {"_waits": waits})
+    return made
+
+
+def _recorded(waits: list[float], command: Command) -> bool:
+    """Whether ``command`` was a wait, recorded in ``waits`` instead of slept."""
+    if isinstance(command, Sleep):
+        waits.append(command.seconds)
+        return True
+    return False
+
+
+class _Unhurried(Client):
+    """A :class:`Client` that records its waits between retries instead of sleeping."""
+
+    _waits: list[float]
+
+    def _perform(self, command: Command) -> Optional[Attempted]:
+        return None if _recorded(self._waits, command) else super()._perform(command)
+
+
+class _AsyncUnhurried(AsyncClient):
+    """:class:`_Unhurried`, async."""
+
+    _waits: list[float]
+
+    async def _perform(self, command: Command) -> Optional[Attempted]:
+        return None if _recorded(self._waits, command) else await super()._perform(command)

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from typing import Callable, NoReturn, Optional
 
 from .._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from .._errors import APIConnectionError, AuthenticationError, RateLimitError, WisepopsError
+from .._errors import WisepopsError
 from .._version import __version__
 from . import demo, export, fake, hooks, popups, sync, webhook
-from ._common import CommandError, UsageError
+from ._common import CommandError, UsageError, message
 
 __all__ = ["main"]
 
@@ -95,7 +95,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_USAGE
     except (CommandError, WisepopsError, ValueError, OSError) as exc:
         # ValueError: unforeseen, yet still one line; arguments are refused as usage errors.
-        print(f"wisepops: error: {_message(exc)}", file=sys.stderr)
+        print(f"wisepops: error: {message(exc)}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("wisepops: interrupted", file=sys.stderr)
@@ -104,15 +104,3 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _show_warning(message: Warning | str, *args: object, **kwargs: object) -> None:
     print(f"wisepops: warning: {message}", file=sys.stderr, flush=True)
-
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, AuthenticationError):
-        return f"WisePops rejected the API key (401): check --api-key or ${API_KEY_ENV}"
-    if isinstance(exc, APIConnectionError):
-        return f"could not reach WisePops: {exc}"
-    if isinstance(exc, RateLimitError) and exc.retry_after is not None:
-        return f"{exc} (WisePops asks to wait {exc.retry_after:.0f} s)"
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
-    return str(exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 import unicodedata
@@ -15,7 +16,14 @@ import httpx
 
 from .._client import Client
 from .._config import API_KEY_ENV, resolve_api_key
-from .._errors import WisepopsError
+from .._errors import (
+    APIConnectionError,
+    AuthenticationError,
+    RateLimitError,
+    WebsitesError,
+    WisepopsError,
+)
+from .._websites import DEFAULT_WEBSITE, WEBSITES_ENV, chosen, read_websites
 from .._wire.times import parse_datetime
 
 
@@ -58,9 +66,47 @@ def iso_datetime(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
 
 
-def client(args: argparse.Namespace, **options: Any) -> Client:
+def websites(args: argparse.Namespace) -> dict[str, str]:
+    """The websites a command acts for, by name: ``--api-key`` is the one website
+    ``default``; else ``$WISEPOPS_WEBSITES``, else ``$WISEPOPS_API_KEY``. ``--website``
+    (repeatable) chooses among them; one not configured is a usage error."""
+    if args.api_key is not None or not os.environ.get(WEBSITES_ENV):
+        configured = {DEFAULT_WEBSITE: api_key(args)}  # the Client checks the key
+    else:
+        configured = read_websites()
+    try:
+        return chosen(configured, args.website)
+    except WebsitesError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def add_website_argument(parser: argparse.ArgumentParser) -> None:
+    """``--website NAME``, here and in ``manage.py wisepops_sync``."""
+    parser.add_argument(
+        "--website",
+        action="append",
+        metavar="NAME",
+        help=f"only this website of ${WEBSITES_ENV} (repeatable; default: every one)",
+    )
+
+
+def client(args: argparse.Namespace, key: Optional[str] = None, **options: Any) -> Client:
+    """A client with ``key``, else ``--api-key`` or ``$WISEPOPS_API_KEY``."""
     with refusals_as_usage():  # a --base-url that is not a URL
-        return Client(api_key=api_key(args), base_url=args.base_url, **options)
+        return Client(api_key=key or api_key(args), base_url=args.base_url, **options)
+
+
+def message(exc: Exception, key_from: str = f"--api-key or ${API_KEY_ENV}") -> str:
+    """A failure in words, on one line; ``key_from`` says where a refused key was read."""
+    if isinstance(exc, AuthenticationError):
+        return f"WisePops rejected the API key (401): check {key_from}"
+    if isinstance(exc, APIConnectionError):
+        return f"could not reach WisePops: {exc}"
+    if isinstance(exc, RateLimitError) and exc.retry_after is not None:
+        return f"{exc} (WisePops asks to wait {exc.retry_after:.0f} s)"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc)
 
 
 def int_between(low: int, high: Optional[int]) -> Callable[[str], int]:

@@ -61,8 +61,14 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     export.add_argument(
         "--format",
         choices=["jsonl", "csv"],
-        default="jsonl",
-        help="JSON lines (default), or CSV with a column per form field",
+        help="JSON lines, or CSV with a column per form field (default: csv for an --output "
+        "ending .csv, else jsonl)",
+    )
+    export.add_argument(
+        "--raw-formulas",
+        action="store_true",
+        help="CSV: write a text that starts with = + - @ tab or CR as it came; by default "
+        "it starts with ' so that a spreadsheet shows it rather than runs it",
     )
     export.add_argument(
         "--output", type=Path, metavar="FILE", help="the file to write (default: stdout)"
@@ -102,7 +108,7 @@ class Checkpoint:
                         {str(k): int(n) for k, n in saved["seen"].items()},
                     ),
                 )
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise CommandError(f"{path} is not a checkpoint of this tool") from None
         if version != CHECKPOINT_VERSION:
             raise CommandError(
@@ -136,6 +142,9 @@ class Checkpoint:
 def run(args: argparse.Namespace) -> int:
     if args.checkpoint is not None and args.output is None:
         raise UsageError("--checkpoint needs --output: a resumed export appends to a file")
+    if args.format is None:
+        csv_named = args.output is not None and args.output.suffix.lower() == ".csv"
+        args.format = "csv" if csv_named else "jsonl"
     query = {
         "api": args.api,
         "since": None if args.since is None else format_datetime(args.since),
@@ -154,13 +163,19 @@ def run(args: argparse.Namespace) -> int:
         with _jsonl_target(args) as (jsonl, spool):
             written = export(api, args, checkpoint, jsonl, progress)
             if spool is not None:
-                _write_csv(spool, args.output)
+                _write_csv(spool, args.output, raw_formulas=args.raw_formulas)
     finally:
         http.close()
         progress.finish()
     target = args.output or "stdout"
     records = "record" if written == 1 else "records"
     print(f"wisepops: exported {written} new {records} to {target}", file=sys.stderr)
+    if args.format == "csv" and args.checkpoint is not None:
+        print(
+            f"wisepops: {_resumed_file(args)} keeps every record for the next run; "
+            "delete it with the checkpoint when done",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -254,10 +269,11 @@ def export(
             if resumable and written % page_size == 0:
                 _save(out, checkpoint, walk, args.checkpoint)
     finally:
-        if resumable:  # also on an error or Ctrl-C: what is written is safe to resume from
-            _save(out, checkpoint, walk, args.checkpoint)
-        else:
-            out.flush()
+        out.flush()
+    # Only here and above, where the file holds every record the walk handed out: an error
+    # or a Ctrl-C can stop the loop between the two, and a rerun starts from the last save.
+    if resumable:
+        _save(out, checkpoint, walk, args.checkpoint)
     return written
 
 
@@ -269,7 +285,7 @@ def _save(out: IO[bytes], checkpoint: Checkpoint, walk: Walk, path: Path) -> Non
     checkpoint.save(path)
 
 
-def _write_csv(spool: Path, output: Optional[Path]) -> None:
+def _write_csv(spool: Path, output: Optional[Path], raw_formulas: bool) -> None:
     """Turn the JSONL spool into CSV: fixed columns, then one per form field."""
     names: set[str] = set()
     extras: set[str] = set()
@@ -295,13 +311,21 @@ def _write_csv(spool: Path, output: Optional[Path]) -> None:
                 row = [record[name] for name in CSV_COLUMNS]
                 row += [record["fields"].get(name) for name in fields]
                 row += [record.get("extra", {}).get(name) for name in extra]
-                writer.writerow([_cell(value) for value in row])
+                writer.writerow([_cell(value, raw_formulas) for value in row])
 
 
-def _cell(value: Any) -> str:
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet run a cell as a formula (OWASP, "CSV injection")."""
+
+
+def _cell(value: Any, raw_formulas: bool) -> str:
     if value is None:
         return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, str):  # a number or a list, as JSON: no formula, -1 aside
+        return json.dumps(value, ensure_ascii=False)
+    text = value
     if holds_surrogates(text):  # not writable as UTF-8: escape it
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if not raw_formulas and text.startswith(FORMULA_STARTS):
+        return "'" + text  # shown as text, as OWASP advises
     return text

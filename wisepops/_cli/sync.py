@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ._common import CommandError, Progress, api_key, client, iso_datetime
+from .. import _leads
+from .._client import Client
+from .._websites import WEBSITES_ENV
+from ._common import (
+    CommandError,
+    Progress,
+    add_website_argument,
+    client,
+    iso_datetime,
+    message,
+    positive_int,
+    websites,
+)
+
+if TYPE_CHECKING:
+    from ..db import LeadStore, SyncResult
 
 DB_ENV = "WISEPOPS_DB"
 DEFAULT_DB = "sqlite:///leads.sqlite3"
@@ -18,9 +35,11 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         "sync",
         parents=[common],
         help="store every lead in a database table, each once",
-        description="Store every lead the API lists in the table wisepops_leads, each once "
-        "(webhook receivers may write the same table). Each run starts after the last "
-        "record the previous one stored; a run with nothing new costs one call.",
+        description="Store every lead the API lists in the table wisepops_leads, each once, "
+        f"for each website of ${WEBSITES_ENV} in turn (webhook receivers may write the same "
+        "table). Each run starts after the last record the previous one stored; a run with "
+        "nothing new costs one call a website. A website that fails is one line; the others "
+        "still run, and the exit status is 1.",
     )
     sync.add_argument(
         "--db",
@@ -28,6 +47,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         help=f"an SQLAlchemy URL or a SQLite file path (default: ${DB_ENV}, else {DEFAULT_DB})",
     )
     add_walk_arguments(sync)
+    add_website_argument(sync)
     sync.set_defaults(run=run)
 
 
@@ -42,7 +62,9 @@ def add_walk_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--since", type=iso_datetime, metavar="ISO", help="only records collected after this"
     )
-    parser.add_argument("--wisepop-id", type=int, metavar="N", help="only records from this pop-up")
+    parser.add_argument(
+        "--wisepop-id", type=positive_int, metavar="N", help="only records from this pop-up"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,21 +72,72 @@ def run(args: argparse.Namespace) -> int:
         from ..db import LeadStore  # noqa: PLC0415 - an extra: only this command needs it
     except ModuleNotFoundError as exc:  # the db extra is not installed
         raise CommandError(str(exc)) from None
-    api_key(args)  # a missing key stops here, before a database file is made
+    chosen = websites(args)  # a missing key stops here, before a database file is made
+    # psycopg logs a warning as it drops a pipeline on a lost connection, which Python
+    # would print to stderr beside the one line that says the same: the error is enough
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     store = LeadStore(args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
-    progress = Progress(enabled=sys.stderr.isatty(), pages="calls")
-    try:
-        store.create()
-        with client(args) as api:
-            result = store.sync(
+    made = _new_sqlite_file(store)
+    stored: list[SyncResult] = []
+    several = len(chosen) > 1
+
+    def sync_one(
+        api: Client, website: str, progress_of: Callable[[SyncResult], None]
+    ) -> SyncResult:
+        progress = Progress(enabled=sys.stderr.isatty(), pages="calls")
+
+        def report(sofar: SyncResult) -> None:
+            stored.append(sofar)
+            progress_of(sofar)
+            progress.set(sofar.seen, sofar.calls)
+
+        try:
+            return store.sync(
                 api,
                 api=args.api,
                 collected_after=args.since,
                 wisepop_id=args.wisepop_id,
-                progress=lambda sofar: progress.set(sofar.seen, sofar.calls),
+                progress=report,
+                website=website,
             )
+        finally:
+            progress.finish()
+
+    def describe(exc: Exception) -> str:
+        return message(exc, key_from=f"its key in ${WEBSITES_ENV}") if several else message(exc)
+
+    failed = 0
+    try:
+        store.create()
+        with client(args, next(iter(chosen.values()))) as api:
+            for outcome in _leads.sync_websites(api, chosen, sync_one, describe):
+                if outcome.failed and not several:
+                    raise CommandError(outcome.line)
+                failed += outcome.failed
+                line = f"wisepops: error: {outcome.line}" if outcome.failed else outcome.line
+                print(line, file=sys.stderr if outcome.failed else sys.stdout, flush=True)
+    except BaseException:
+        if made is not None and not stored:  # a refused key: leave no empty database behind
+            _remove(store, made)
+        raise
     finally:
-        progress.finish()
         store.close()
-    print(result.summary())
-    return 0
+    if made is not None and not stored and failed == len(chosen):
+        _remove(store, made)
+    return 1 if failed else 0
+
+
+def _remove(store: LeadStore, made: Path) -> None:
+    """The SQLite file this run made, and its companions."""
+    store.close()
+    for path in (made, *(made.with_name(made.name + end) for end in ("-wal", "-shm"))):
+        path.unlink(missing_ok=True)
+
+
+def _new_sqlite_file(store: LeadStore) -> Optional[Path]:
+    """The SQLite file this run is about to make, if it does not exist yet."""
+    url = store.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    return None if url.query.get("uri") or path.exists() else path

@@ -95,7 +95,11 @@ def _send(args: argparse.Namespace) -> int:
         ) from None
     if not response.is_success:
         raise CommandError(refusal(response))
-    print(f"delivered: the receiver answered {response.status_code}")
+    answer = printable(_one_line(response.text))[:200]  # {"received": 1, "new": 1}, say
+    print(
+        f"delivered: the receiver answered {response.status_code}"
+        + (f": {answer}" if answer else "")
+    )
     return 0
 
 

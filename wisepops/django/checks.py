@@ -1,6 +1,6 @@
-"""What the app needs before it serves: a key, and its tables.
+"""What the app needs before it serves: a key for each website, and its tables.
 
-The key is a system check (``manage.py check``, and before ``runserver`` and ``migrate``
+The keys are a system check (``manage.py check``, and before ``runserver`` and ``migrate``
 start). The tables cannot be one, since ``migrate`` runs the checks before it makes them:
 :func:`require_ready` stops a server in one line instead, as ``examples/django_receiver.py``
 calls it before it serves.
@@ -15,37 +15,56 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections
 
-from .._config import API_KEY_ENV
-from .config import api_key
-from .models import missing_tables
+from .._errors import WebsitesError
+from .config import websites
+from .models import check_writable, missing_tables
 
 EXIT_STATUS = 3  # gunicorn's "worker failed to boot": it stops rather than boot another
 
 
 @checks.register("wisepops")
 def key_is_set(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    if api_key() is None:
-        return [checks.Error(NO_KEY, id="wisepops.E001")]
-    return []
+    found = websites_problem()
+    return [] if found is None else [checks.Error(found, id="wisepops.E001")]
 
 
-NO_KEY = f"{API_KEY_ENV} is not set: export your WisePops API key"  # or set it in settings
+def websites_problem() -> Optional[str]:
+    """Why the websites cannot be read (no key, a malformed setting); never a key."""
+    try:
+        websites()
+    except WebsitesError as exc:
+        return str(exc)
+    return None
 
 
 def problem(migrate: str = "manage.py migrate", using: str = "default") -> Optional[str]:
     """Why the app cannot serve, on one line that never holds the key or a password;
     ``None`` when it can."""
-    if api_key() is None:
-        return NO_KEY
+    found = websites_problem()
+    if found is not None:
+        return found
+    try:
+        return _database_problem(migrate, using)
+    finally:
+        connections[using].close()  # not shared with the workers a server forks
+
+
+def _database_problem(migrate: str, using: str) -> Optional[str]:
     try:
         missing = missing_tables(using)
     except (DatabaseError, ImproperlyConfigured) as exc:  # down, or no driver installed
-        return f"cannot use the database {using!r}: {' '.join(str(exc).split())}"
-    finally:
-        connections[using].close()  # not shared with the workers a server forks
+        return f"cannot use the database {using!r}: {_line(exc)}"
     if missing:
         return f"the database has no table {' or '.join(missing)}: run `{migrate}` first"
+    try:
+        check_writable(using)
+    except DatabaseError as exc:  # a replica, a read-only role or file
+        return f"cannot write to the database {using!r}: {_line(exc)}"
     return None
+
+
+def _line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
 
 
 def require_ready(migrate: str = "manage.py migrate", using: str = "default") -> None:

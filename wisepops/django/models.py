@@ -160,3 +160,13 @@ def missing_tables(using: str = "default") -> list[str]:
     with connection.cursor() as cursor:
         present = set(connection.introspection.table_names(cursor))
     return [t for t in (_leads.LEADS_TABLE, _leads.SYNC_TABLE) if t not in present]
+
+
+def check_writable(using: str = "default") -> None:
+    """Write a cursor row and roll it back: a read-only database (a replica, a role without
+    INSERT) raises ``DatabaseError`` here, at start, rather than on every delivery."""
+    with transaction.atomic(using=using):
+        SyncCursor.objects.using(using).create(
+            walk=_leads.WRITE_PROBE, cursor="", updated_at=django_timezone.now()
+        )
+        transaction.set_rollback(True, using=using)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 import wisepops
 
-from .config import api_key
+from .config import websites
 from .models import Lead
 
 MAX_BODY_BYTES = 1024 * 1024  # deliveries are a few KB; refuse anything absurd
@@ -44,18 +44,23 @@ def read_capped(request: HttpRequest, limit: int) -> Union[bytes, JsonResponse]:
 @csrf_exempt  # WisePops cannot send a CSRF token; the signature authenticates it
 @require_POST
 def webhook(request: HttpRequest, website: Optional[str] = None) -> JsonResponse:
-    """Store a delivery's contacts; 200 ``{"received", "new"}`` once they are committed.
+    """Store a delivery's contacts under their website; 200 ``{"received", "new"}`` once
+    they are committed.
 
-    ``website`` is for a per-website URL, ``<prefix>/webhook/<website>``: not routed yet.
+    ``<prefix>/webhook/<website>`` takes that website's deliveries, signed with its key;
+    ``<prefix>/webhook`` those of the website whose key signed them.
     """
     body = read_capped(request, MAX_BODY_BYTES)
     if isinstance(body, JsonResponse):
         return body
+    configured = websites()  # a malformed setting is 500: the checks stop a server before
     try:
-        contacts = wisepops.unwrap(
-            body, request.headers.get(wisepops.SIGNATURE_HEADER), api_key() or ""
+        name, contacts = wisepops.unwrap_website(
+            body, request.headers.get(wisepops.SIGNATURE_HEADER), configured, website
         )
-        new = Lead.objects.store(contacts)  # committed when it returns
+        new = Lead.objects.store(contacts, website=name)  # committed when it returns
+    except wisepops.UnknownWebsiteError:
+        return JsonResponse({"error": "no such website"}, status=404)
     except wisepops.SignatureVerificationError:
         return JsonResponse({"error": "invalid or missing signature"}, status=401)
     except (ValueError, OverflowError, IntegrityError, DataError) as exc:

@@ -1,6 +1,7 @@
 """``manage.py wisepops_sync``: ``wisepops sync`` through Django's database.
 
-The same walk (:func:`wisepops._leads.sync`), the same options and summary, and the same
+The same walk (:func:`wisepops._leads.sync`) of each website in turn
+(:func:`wisepops._leads.sync_websites`), the same options and summaries, and the same
 cursor table: either command goes on from where the other stopped.
 """
 
@@ -8,67 +9,80 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
 import wisepops
-from wisepops import _leads
+from wisepops import _leads, _websites
+from wisepops._cli._common import add_website_argument
 from wisepops._cli.sync import add_walk_arguments
 
 from ...checks import problem
-from ...config import api_key
+from ...config import websites
 from ...models import Lead, SyncCursor
 
 
 class Command(BaseCommand):
     help = (
-        "Store every lead the API lists in the table wisepops_leads, each once (the "
-        "webhook receiver writes the same table). Each run starts after the last record "
-        "the previous one stored; a run with nothing new costs one call."
+        "Store every lead the API lists in the table wisepops_leads, each once, for each "
+        "website in turn (the webhook receiver writes the same table). Each run starts "
+        "after the last record the previous one stored; a run with nothing new costs one "
+        "call a website."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_walk_arguments(parser)  # wisepops sync's own: --api, --since, --wisepop-id
+        add_website_argument(parser)  # and --website
 
     def handle(self, *args: Any, **options: Any) -> None:
         run = f"python {sys.argv[0]}" if sys.argv[0].endswith(".py") else "manage.py"
         found = problem(migrate=f"{run} migrate")  # no key, or no tables
         if found is not None:
             raise CommandError(found)
-        sofar: Optional[_leads.SyncResult] = None
-
-        def progress(result: _leads.SyncResult) -> None:
-            nonlocal sofar
-            sofar = result
-            if options["verbosity"] > 1:
-                self.stderr.write(
-                    f"{result.new:,} new of {result.seen:,} seen in {result.calls:,} calls"
-                )
-
         try:
-            with wisepops.Client(api_key=api_key()) as client:
-                result = _leads.sync(
-                    client,
-                    api=options["api"],
-                    collected_after=options["since"],
-                    wisepop_id=options["wisepop_id"],
-                    saved=saved,
-                    commit=commit,
-                    progress=progress,
-                )
-        except wisepops.WisepopsError as exc:
-            if sofar is None:
-                raise CommandError(str(exc)) from None
-            raise CommandError(  # the pages before are committed, with their cursor
-                f"{exc}; stopped after {sofar.new:,} new of {sofar.seen:,} seen, which are "
-                "stored: the next run goes on from there"
-            ) from None
-        except ValueError as exc:  # a saved cursor that cannot be read
-            raise CommandError(f"wisepops_sync: {exc}") from None
-        self.stdout.write(result.summary())
+            chosen = _websites.chosen(websites(), options["website"])
+        except wisepops.WebsitesError as exc:
+            raise CommandError(str(exc)) from None
+
+        def sync_one(
+            client: wisepops.Client,
+            website: str,
+            progress: Callable[[_leads.SyncResult], None],
+        ) -> _leads.SyncResult:
+            def report(result: _leads.SyncResult) -> None:
+                progress(result)
+                if options["verbosity"] > 1:
+                    self.stderr.write(
+                        f"{result.new:,} new of {result.seen:,} seen in {result.calls:,} calls"
+                    )
+
+            return _leads.sync(
+                client,
+                api=options["api"],
+                collected_after=options["since"],
+                wisepop_id=options["wisepop_id"],
+                saved=saved,
+                commit=commit,
+                progress=report,
+                website=website,
+            )
+
+        failed = []
+        with wisepops.Client(api_key=next(iter(chosen.values()))) as client:
+            for outcome in _leads.sync_websites(client, chosen, sync_one):
+                if outcome.failed:
+                    failed.append(outcome.line)
+                else:
+                    self.stdout.write(outcome.line)
+        if len(chosen) == 1 and failed:
+            raise CommandError(failed[0])
+        for line in failed:
+            self.stderr.write(line)
+        if failed:
+            raise CommandError(f"{len(failed)} of {len(chosen)} websites failed")
 
 
 def saved(walk_id: str) -> Optional[tuple[str, Optional[str]]]:
