@@ -89,7 +89,7 @@ def test_per_website_urls_syncs_of_two_websites_and_an_erasure_together(
     out, err = command("wisepops_erase", "--email", "JANE.DOE@example.com")
     assert (out.splitlines(), err) == (
         [
-            "shop-fr: WisePops erased the person (1 records)",
+            "shop-fr: WisePops erased the person (1 record)",
             "shop-de: WisePops erased the person (0 records)",  # the fake matches exactly
             "leads table: 2 leads erased; the person stays suppressed",
         ],
@@ -133,8 +133,7 @@ def test_a_website_that_fails_is_one_line_the_rest_is_done_and_the_command_fails
     assert err.getvalue().startswith("shop-it: WisePops did not erase the person: ")
     assert "401" in err.getvalue()
     assert (
-        out.getvalue().splitlines()[-1]
-        == "leads table: 1 leads erased; the person stays suppressed"
+        out.getvalue().splitlines()[-1] == "leads table: 1 lead erased; the person stays suppressed"
     )
 
 

@@ -89,7 +89,7 @@ def erase_everywhere(
         except WisepopsError as exc:
             yield Line(f"{name}: WisePops did not erase the person: {describe(exc)}", True)
             continue
-        said = "it did not say how many records" if deleted is None else f"{deleted:,} records"
+        said = "it did not say how many records" if deleted is None else _count(deleted, "record")
         yield Line(f"{name}: WisePops erased the person ({said})")
     try:
         erased = erase_local()
@@ -97,9 +97,13 @@ def erase_everywhere(
         yield Line(f"leads table: nothing erased: {' '.join(str(exc).split())}", True)
         return
     if dry_run:
-        yield Line(f"leads table: {erased:,} leads would go (dry run: nothing changed)")
+        yield Line(f"leads table: {_count(erased, 'lead')} would go (dry run: nothing changed)")
     else:
-        yield Line(f"leads table: {erased:,} leads erased; the person stays suppressed")
+        yield Line(f"leads table: {_count(erased, 'lead')} erased; the person stays suppressed")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _ask(api: Client, email: Optional[str], phone: Optional[str]) -> Optional[int]:
