@@ -23,9 +23,9 @@ DATABASE = os.environ["WISEPOPS_DB"]
 POSTGRES = DATABASE.startswith("postgresql")
 COLUMNS = (
     "dedupe_key, collected_at, wisepop_id, email, ip, country_code, form_session, fields, "
-    "extra, source, stored_at"
+    "extra, source, website, stored_at"
 )
-MARKS = ", ".join(["%s" if POSTGRES else "?"] * 11)
+MARKS = ", ".join(["%s" if POSTGRES else "?"] * 12)
 INSERT = (
     f"INSERT INTO wisepops_leads ({COLUMNS}) VALUES ({MARKS}) "  # noqa: S608 - our own names
     "ON CONFLICT (dedupe_key) DO NOTHING"

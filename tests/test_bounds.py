@@ -23,6 +23,7 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -212,6 +213,38 @@ def test_a_number_bounds_the_attempt_and_an_httpx_timeout_its_largest_value() ->
         )
     assert isinstance(error, wisepops.APITimeoutError)
     assert 1.2 <= elapsed < 1.2 + SLACK
+
+
+def test_calls_timed_out_on_kept_alive_connections_leave_no_thread_behind() -> None:
+    """Each connection answers once, then drips the headers of its second request: half
+    the calls time out on a connection reused from the pool, where no socket is seen
+    before the headers come. Each one ends on time and takes its thread and socket along."""
+    answered: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+    page, drip = hostile.respond(body=hostile.records(1)), hostile.drip_head(DRIP)
+
+    def behave(connection: socket.socket, request: Request) -> bool:
+        if connection in answered:
+            return drip(connection, request)
+        answered.add(connection)
+        return page(connection, request)
+
+    with HostileServer(always(behave)) as server:
+        before = threading.active_count()
+        client = wisepops.Client(KEY, base_url=server.url, timeout=0.5, max_retries=0)
+        outcomes = []
+        for _ in range(24):
+            started = time.monotonic()
+            try:
+                outcomes.append(len(client.v2.contacts.list()))
+            except wisepops.APITimeoutError:
+                outcomes.append(-1)
+            assert time.monotonic() - started < 0.5 + SLACK
+        time.sleep(1.0)
+        assert threading.active_count() <= before + 2
+        client.close()
+        assert wait_until(lambda: threading.active_count() <= before)
+        assert wait_until(lambda: not server._connections)
+    assert outcomes == [1, -1] * 12
 
 
 def test_client_sends_from_a_reused_worker_thread_with_the_callers_context() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sys
+import traceback
 from datetime import datetime, timezone
 from typing import Any, Optional
 
@@ -532,3 +533,13 @@ def test_each_record_class_gets_one_parser_built_on_first_use(
     assert decode._PARSERS[Contact] is parser  # built once, then reused
     assert first == second
     assert list(decode._PARSERS) == [Contact]
+
+
+def test_a_traceback_through_the_generated_parser_shows_its_source() -> None:
+    """Its source is in ``linecache``, as attrs puts its generated methods."""
+    with pytest.raises(RecordError) as caught:
+        list_from_json(Contact, [record(1), {"wisepop_id": 1}])
+    error = caught.value
+    shown = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    assert 'File "<wisepops parser of wisepops.Contact>", line' in shown
+    assert "append(careful(CLS, record, len(out)))" in shown

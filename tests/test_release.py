@@ -23,6 +23,9 @@ DESIGN_NAMES = {
     "AuthenticationError", "PermissionDeniedError", "NotFoundError", "RateLimitError",
     "InternalServerError", "APIResponseValidationError", "PayloadError",
     "SignatureVerificationError", "Cursor",
+    # DESIGN.md's websites: "one parser" (read_websites, WebsitesError) and the receivers'
+    # routing by website (unwrap_website, UnknownWebsiteError)
+    "read_websites", "WebsitesError", "unwrap_website", "UnknownWebsiteError",
 }  # fmt: skip
 
 

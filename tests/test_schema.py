@@ -71,6 +71,38 @@ def test_strictness_and_a_default_cannot_disagree() -> None:
             id: int = attrs.field(default=0, metadata=wire(Kind.ID, strict=True))
 
 
+@pytest.mark.parametrize(
+    ("hook", "named"),
+    [
+        ({"validator": attrs.validators.instance_of(int)}, "a validator on 'id'"),
+        ({"converter": int}, "a converter on 'id'"),
+    ],
+)
+def test_a_validator_or_converter_is_refused_where_the_record_is_declared(
+    hook: dict[str, Any], named: str
+) -> None:
+    """The fast parser builds records without ``__init__``: a check there would run when a
+    record is made by hand or parsed carefully, and not when parsed fast."""
+    with pytest.raises(TypeError, match=f"record Checked has {named}: .* without __init__"):
+
+        @record("checked")
+        @attrs.frozen
+        class Checked:
+            id: int = attrs.field(metadata=wire(Kind.ID, strict=True), **hook)
+
+
+def test_a_post_init_hook_is_refused_where_the_record_is_declared() -> None:
+    with pytest.raises(TypeError, match=r"record Hooked has __attrs_post_init__: "):
+
+        @record("hooked")
+        @attrs.frozen
+        class Hooked:
+            id: int = attrs.field(metadata=wire(Kind.ID, strict=True))
+
+            def __attrs_post_init__(self) -> None:
+                raise AssertionError("never reached by the fast parser")
+
+
 def test_the_declarations_of_the_public_records() -> None:
     contact = schema_of(Contact)
     assert [f.name for f in contact.fields if f.strict] == ["collected_at", "wisepop_id"]

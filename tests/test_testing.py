@@ -224,7 +224,7 @@ def test_refused_deliveries_stay_queued_for_a_retry(
     assert json.loads(result.text) == {"error": "invalid or missing signature"}  # and why
     assert not result.ok
     assert len(fake.deliveries) == 1
-    monkeypatch.setattr(receiver, "API_KEY", "test_key")
+    monkeypatch.setattr(receiver, "WEBSITES", {"default": "test_key"})
     assert [r.status_code for r in fake.deliver(receiver.app)] == [200]
     assert fake.deliveries == []
 

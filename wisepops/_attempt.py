@@ -4,9 +4,10 @@ Both clients drive an :class:`Attempt` with their own I/O: send :attr:`Attempt.r
 streamed, with httpx's own redirect following off; hand each response to
 :meth:`Attempt.is_answer`, which follows redirects as the user's client would without
 reading their bodies; feed the answer's decoded body to :meth:`Attempt.feed` until it
-says stop; then take :meth:`Attempt.outcome`. ``Client`` waits for that at most
-:func:`attempt_seconds` and then :meth:`Attempt.cancel`\\ s it; ``AsyncClient`` runs it
-in a cancel scope. Either way, an attempt past its time is :meth:`Attempt.timed_out`.
+says stop; then take :meth:`Attempt.outcome`. ``Client``'s own connections wait at most
+what is left of :func:`attempt_seconds` (:mod:`._deadline`); on a user's client it waits
+for the attempt in a worker thread and then :meth:`Attempt.cancel`\\ s it; ``AsyncClient``
+runs it in a cancel scope. Either way, an attempt past its time is :meth:`Attempt.timed_out`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def attempt_seconds(timeout: httpx.Timeout) -> Optional[float]:
         if limit is not None
     ]
     return max(limits) if len(limits) == 4 else None
+
+
+def late_message(seconds: float) -> str:
+    """What an attempt still unfinished after ``seconds`` says."""
+    return f"no complete response within {seconds:g} s, the timeout of one attempt"
 
 
 @attrs.frozen
@@ -148,10 +154,7 @@ class Attempt:
 
     def timed_out(self) -> httpx.ReadTimeout:
         """The outcome of an attempt still unfinished when its time was up."""
-        return httpx.ReadTimeout(
-            f"no complete response within {self._seconds:g} s, the timeout of one attempt",
-            request=self.request,
-        )
+        return httpx.ReadTimeout(late_message(self._seconds or 0), request=self.request)
 
     def trace(self, name: str, info: Mapping[str, Any]) -> None:
         """httpcore's ``trace`` extension: notes each new connection, for :meth:`cancel`."""

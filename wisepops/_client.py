@@ -21,9 +21,9 @@ from ._config import (
     resolve_config,
 )
 from ._core import Command, RequestSpec, exchange
+from ._deadline import bounded, in_place, own_http
 from ._errors import APIError, WisepopsError
 from ._operations import Operation, Plan
-from ._worker import within
 from .resources import V2, AsyncEmails, AsyncHooks, AsyncV2, Emails, Hooks
 
 if TYPE_CHECKING:  # httpx2 is optional: without it, these annotations are Any to mypy
@@ -73,9 +73,12 @@ class _BaseClient(Generic[HttpT]):
         )
         # Ours to close: a client we made, or our httpx wrapper around a user's httpx2 one.
         self._owns_http = http is None or http is not http_client
-        self._http: HttpT = self._http_type() if http is None else http
+        self._http: HttpT = self._new_http() if http is None else http
         # What with_options() builds on: the user's own client, or ours.
         self._shared: object = self._http if http_client is None else http_client
+
+    def _new_http(self) -> HttpT:
+        return self._http_type()
 
     def _adopt(self, http_client: Any) -> HttpT:
         """The user's client, or for an httpx2 one, an httpx client sending through it."""
@@ -221,6 +224,7 @@ class Client(_BaseClient[httpx.Client]):
             default_headers,
             http_client,
         )
+        self._in_place = in_place(self._http)  # else in a worker thread, to end on time
         self.emails = Emails(self)
         self.hooks = Hooks(self, ops.API1_HOOKS)
         self.v2 = V2(self)
@@ -279,11 +283,20 @@ class Client(_BaseClient[httpx.Client]):
         if not isinstance(command, RequestSpec):
             _sleep(command.seconds)
             return None
-        attempt = command.attempt(self._http, self._shared, traced=True)
-        outcome = within(command.deadline, lambda: self._attempt(attempt), attempt.cancel)
-        if outcome is None:
-            return attempt.timed_out()
-        return outcome
+        attempt = command.attempt(self._http, self._shared, traced=not self._in_place)
+        if not self._in_place:
+            from ._worker import within  # noqa: PLC0415 - only for a user's network client
+
+            outcome = within(command.deadline, lambda: self._attempt(attempt), attempt.cancel)
+            return attempt.timed_out() if outcome is None else outcome
+        started = time.monotonic()
+        with bounded(command.deadline):
+            answer = self._attempt(attempt)
+        late = command.deadline is not None and time.monotonic() - started > command.deadline
+        return attempt.timed_out() if late else answer
+
+    def _new_http(self) -> httpx.Client:
+        return own_http()
 
     def _attempt(self, attempt: Attempt) -> Attempted:
         try:

@@ -1,7 +1,8 @@
-"""``Client``'s attempts, run in worker threads so that a call can end on time.
+"""``Client``'s attempts over a user's client, run in worker threads to end on time.
 
-A blocked socket read cannot be interrupted from its own thread: :func:`within` runs an
-attempt in a worker, waits for it until its deadline, and then tells it to stop and
+A blocked socket read cannot be interrupted from its own thread, and a user's client
+reads through its own streams, which :mod:`._deadline` cannot bound: :func:`within` runs
+an attempt in a worker, waits for it until its deadline, and then tells it to stop and
 returns, whatever the worker is still blocked in.
 """
 

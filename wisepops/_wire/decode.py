@@ -7,6 +7,7 @@ A key the SDK does not model, or a value it cannot read without loss, is kept in
 from __future__ import annotations
 
 import json
+import linecache
 import math
 import re
 from datetime import datetime
@@ -303,8 +304,11 @@ def _fast_parser(schema: Schema) -> Callable[[object], list[Any]]:
     for i, name in enumerate(slots):
         setter = f"set_v{i}" if name != "extra" else "set_extra"
         namespace[setter] = cls.__dict__[name].__set__  # the slot, as attrs' __init__ fills it
-    filename = f"<wisepops parser of {cls.__name__}>"
-    exec(compile(_fast_source(schema), filename, "exec"), namespace)  # noqa: S102 - our source
+    filename = f"<wisepops parser of {cls.__module__}.{cls.__qualname__}>"
+    source = _fast_source(schema)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our source
+    # As attrs does for its generated methods: so that tracebacks show the source.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     parser: Callable[[object], list[Any]] = namespace["parse"]
     return parser
 

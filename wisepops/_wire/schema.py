@@ -124,6 +124,7 @@ def record(
     """
 
     def register(cls: type[T]) -> type[T]:
+        _refuse_init_logic(cls)
         fields, has_extra = [], False
         for attribute in attrs.fields(cls):  # type: ignore[arg-type] # an attrs class
             has_extra |= attribute.metadata.get(_EXTRA, False)
@@ -149,6 +150,22 @@ def record(
         return cls
 
     return register
+
+
+def _refuse_init_logic(cls: type) -> None:
+    """A record's ``__init__`` may only store its values: the fast parser in :mod:`.decode`
+    builds records without calling it, and a check there would run on one path only."""
+    hooks = [hook for hook in ("__attrs_pre_init__", "__attrs_post_init__") if hasattr(cls, hook)]
+    for attribute in attrs.fields(cls):
+        if attribute.validator is not None:
+            hooks.append(f"a validator on {attribute.name!r}")
+        if attribute.converter is not None:
+            hooks.append(f"a converter on {attribute.name!r}")
+    if hooks:
+        raise TypeError(
+            f"record {cls.__name__} has {', '.join(hooks)}: a record's parsers build it "
+            "without __init__, so declare the check as the field's Kind (see Kind) instead"
+        )
 
 
 def schema_of(cls: type) -> Schema:
