@@ -101,7 +101,7 @@ class LeadManager(models.Manager["Lead"]):
         new nor an error.
         """
         connection = connections[self.db]
-        by_name = {f.name: f for f in Lead._meta.concrete_fields}
+        by_name = {f.name: f for f in Lead._meta.get_fields() if isinstance(f, models.Field)}
         fields = [by_name[name] for name in _leads.ROW_ORDER]
         stored_at = django_timezone.now()
         values = _leads.rows(contacts, source, website)
