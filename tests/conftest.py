@@ -11,7 +11,7 @@ import pytest
 import wisepops._client
 from wisepops.testing import FakeWisepops
 
-from .databases import database_url, postgres  # noqa: F401 - fixtures, for every module
+from .databases import database_url, postgres, store  # noqa: F401 - fixtures, for every module
 from .receivers import OPENED
 from .servers import playing
 

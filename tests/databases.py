@@ -15,9 +15,12 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import pytest
+
+if TYPE_CHECKING:
+    from wisepops.db import LeadStore
 
 REQUIRED = "WISEPOPS_TEST_POSTGRES"
 HOW = (
@@ -118,3 +121,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'leads.sqlite3'}"
     cluster: Cluster = request.getfixturevalue("postgres")
     return cluster.new_database()
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[LeadStore]:
+    """A ``LeadStore`` on the fresh database, its tables made; closed after the test."""
+    from wisepops.db import LeadStore
+
+    store = LeadStore(database_url)
+    store.create()
+    yield store
+    store.close()

@@ -3,8 +3,6 @@ table: one line a part, what WisePops was asked, what went, and the status."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +12,7 @@ import sqlalchemy as sa
 
 from wisepops.db import LeadStore
 
-from .websites import DE_KEY, FR_KEY, T0, TwoWebsites
+from .websites import T0, TwoWebsites, run_wisepops
 
 JANE = "jane.doe@example.com"
 
@@ -48,19 +46,9 @@ def db(tmp_path: Path, sites: TwoWebsites) -> str:
 
 def erase(url: str, db: str, *args: str, **env: str) -> tuple[int, str, str]:
     """``wisepops erase`` as a process: its status, stdout and stderr, never a key."""
-    environment = {"PATH": "", "WISEPOPS_BASE_URL": url, **env}
-    done = subprocess.run(
-        [sys.executable, "-m", "wisepops", "erase", "--db", db, *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    for key in (FR_KEY, DE_KEY):
-        assert key not in done.stdout + done.stderr
-    assert JANE not in (done.stdout + done.stderr).casefold()  # the person is never echoed
-    return done.returncode, done.stdout, done.stderr
+    status, out, err = run_wisepops(url, "erase", "--db", db, *args, **env)
+    assert JANE not in (out + err).casefold()  # the person is never echoed
+    return status, out, err
 
 
 def leads(db: str) -> int:

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -52,14 +51,6 @@ def fields() -> list[attrs.Attribute[Any]]:
 def column(store: LeadStore, name: str) -> list[Any]:
     with store.engine.connect() as connection:
         return list(connection.scalars(sa.select(store.leads.c[name]).order_by("collected_at")))
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[LeadStore]:
-    store = LeadStore(database_url)
-    store.create()
-    yield store
-    store.close()
 
 
 def test_add_stores_each_contact_once_and_says_how_many_were_new(store: LeadStore) -> None:

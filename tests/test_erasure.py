@@ -6,7 +6,6 @@ Every test taking ``database_url`` runs on SQLite and on a real PostgreSQL."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -49,14 +48,6 @@ def others() -> list[wisepops.Contact]:
 def emails(store: LeadStore) -> list[Any]:
     with store.engine.connect() as connection:
         return list(connection.scalars(sa.select(store.leads.c.email).order_by("collected_at")))
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[LeadStore]:
-    store = LeadStore(database_url)
-    store.create()
-    yield store
-    store.close()
 
 
 # --- identifiers -------------------------------------------------------------------------
