@@ -125,7 +125,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(database_url: str) -> Iterator[LeadStore]:
-    """A ``LeadStore`` on :func:`database_url`, its tables made."""
+    """A ``LeadStore`` on the fresh database, its tables made; closed after the test."""
     from wisepops.db import LeadStore
 
     store = LeadStore(database_url)

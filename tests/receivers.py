@@ -67,12 +67,14 @@ def load_django_receiver(
         migrate = [sys.executable, "examples/django_receiver.py", "migrate", "--verbosity=0"]
         subprocess.run(migrate, cwd=EXAMPLES.parent, check=True, timeout=60)
     module = importlib.import_module("examples.django_receiver")
-    from wisepops.django.models import Lead, Run, SyncCursor
+    from wisepops.django.models import Erasure, Lead, Run, Suppressed, SyncCursor
 
     monkeypatch.setattr(settings, "WISEPOPS_API_KEY", key)
     Lead.objects.all().delete()
     SyncCursor.objects.all().delete()
     Run.objects.all().delete()
+    Suppressed.objects.all().delete()
+    Erasure.objects.update(suppressed=0)
     return module, str(settings.DATABASES["default"]["NAME"])
 
 

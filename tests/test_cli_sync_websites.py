@@ -3,15 +3,13 @@ with different keys and different leads on one base URL (the issue's checks)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from .websites import DE_KEY, FR_KEY, TwoWebsites
+from .websites import DE_KEY, FR_KEY, TwoWebsites, run_wisepops
 
 
 @pytest.fixture
@@ -27,18 +25,7 @@ def url(sites: TwoWebsites) -> Iterator[str]:
 
 def sync(url: str, tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
     """``wisepops sync`` as a process: its status, stdout and stderr, never a key."""
-    environment = {"PATH": "", "WISEPOPS_BASE_URL": url, **env}
-    done = subprocess.run(
-        [sys.executable, "-m", "wisepops", "sync", "--db", str(tmp_path / "l.sqlite3"), *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    for key in (FR_KEY, DE_KEY):
-        assert key not in done.stdout + done.stderr
-    return done.returncode, done.stdout, done.stderr
+    return run_wisepops(url, "sync", "--db", str(tmp_path / "l.sqlite3"), *args, **env)
 
 
 def by_website(tmp_path: Path) -> dict[str, set[str]]:

@@ -351,7 +351,8 @@ def test_without_its_tables_it_refuses_to_start_and_says_to_migrate(
     output = log.read_text()
     assert status != 0
     message = (
-        "has no table wisepops_leads or wisepops_sync or wisepops_runs: "
+        "has no table wisepops_leads or wisepops_sync or wisepops_runs or wisepops_erasure or "
+        "wisepops_suppressed: "
         "run `python examples/django_receiver.py migrate` first"
     )
     assert output.count(message) == 1, output

@@ -150,6 +150,21 @@ def test_one_website_is_default_on_either_url(receiver: Receiver) -> None:
     assert [row["website"] for row in receiver.stored()] == ["default"]
 
 
+def test_an_erased_persons_redelivery_is_a_200_and_nothing_is_stored(receiver: Receiver) -> None:
+    """WisePops retries until it gets a 2xx: an erased person's delivery is acknowledged,
+    counted neither new nor an error, and not stored, on either URL; others' still are."""
+    assert receiver.post(DELIVERY) == (200, {"received": 1, "new": 1})
+    assert receiver.store.erase(email=" A@X.com") == 1
+    assert receiver.post(DELIVERY) == (200, {"received": 1, "new": 0})
+    assert receiver.send(DELIVERY, signed(KEY), f"{URL}/default") == (
+        200,
+        {"received": 1, "new": 0},
+    )
+    other = DELIVERY.replace(b"a@x.com", b"b@x.com")
+    assert receiver.post(other) == (200, {"received": 1, "new": 1})
+    assert [row["email"] for row in receiver.stored()] == ["b@x.com"]
+
+
 def test_a_webhook_and_a_sync_of_the_same_leads_leave_one_row_each(
     receiver: Receiver, database_url: str
 ) -> None:

@@ -4,6 +4,8 @@ it carries, as WisePops answers each website's key with that website's leads and
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -63,3 +65,19 @@ class TwoWebsites:
     def serve(self) -> Iterator[str]:
         with LoopbackServer(self.handle) as server:
             yield server.url
+
+
+def run_wisepops(url: str, *argv: str, **env: str) -> tuple[int, str, str]:
+    """``wisepops ARGV`` as a process against ``url``, with only ``env``: its status,
+    stdout and stderr, which never hold either website's key."""
+    done = subprocess.run(
+        [sys.executable, "-m", "wisepops", *argv],
+        env={"PATH": "", "WISEPOPS_BASE_URL": url, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    for key in (FR_KEY, DE_KEY):
+        assert key not in done.stdout + done.stderr
+    return done.returncode, done.stdout, done.stderr

@@ -366,3 +366,21 @@ def error_line(exc: BaseException) -> str:
     if isinstance(exc, APIConnectionError) and exc.__cause__ is not None:
         return f"{name}: {type(exc.__cause__).__name__}"
     return name
+
+
+# --- erasure: the suppression of erased people (see wisepops._erasure) -------------------
+
+ERASURE_TABLE = "wisepops_erasure"
+SUPPRESSED_TABLE = "wisepops_suppressed"
+ERASURE_COLUMNS = (
+    Column("id", Kind.ID, primary_key=True),  # always 1: one row per database
+    Column("secret", Kind.TEXT, length=64),  # the hashes' key, made once: 32 random bytes in hex
+    Column("suppressed", Kind.COUNT),  # how many hashes wisepops_suppressed holds
+)
+"""``wisepops_erasure``: one row, the key of the suppression's hashes and their number, and
+the row every writer and every erasure meet on (see :mod:`wisepops._erasure`)."""
+SUPPRESSED_COLUMNS = (
+    Column("hash", Kind.TEXT, length=64, primary_key=True),  # HMAC-SHA256, hex
+    Column("erased_at", Kind.INSTANT),
+)
+"""``wisepops_suppressed``: a keyed hash of each erased email and phone, never the text."""

@@ -35,10 +35,19 @@ except ModuleNotFoundError:  # pragma: no cover - the extra is installed for the
         name="sqlalchemy",
     ) from None
 
-from . import _leads, _status
+from . import _erasure, _leads, _status
 from ._client import Client
 from ._errors import WisepopsError
-from ._leads import LEADS_TABLE, ROW_ORDER, RUNS_TABLE, SYNC_TABLE, Run, SyncResult
+from ._leads import (
+    ERASURE_TABLE,
+    LEADS_TABLE,
+    ROW_ORDER,
+    RUNS_TABLE,
+    SUPPRESSED_TABLE,
+    SYNC_TABLE,
+    Run,
+    SyncResult,
+)
 from ._pagination import Cursor
 from ._status import Status
 from ._websites import DEFAULT_WEBSITE
@@ -63,6 +72,7 @@ _CREATE_LOCK = 0x77697365706F7073  # "wisepops": PostgreSQL's advisory lock arou
 
 Api = _leads.Api
 Source = _leads.Source
+_Rows = tuple[list[list[Any]], list[tuple[Any, ...]]]  # values in ROW_ORDER, the driver's
 
 
 class StoreError(WisepopsError):
@@ -104,15 +114,20 @@ _COLUMN_TYPES: Mapping[Kind, Any] = {
 }
 
 
+_TABLES = (
+    (LEADS_TABLE, _leads.LEAD_COLUMNS),
+    (SYNC_TABLE, _leads.SYNC_COLUMNS),
+    (RUNS_TABLE, _leads.RUN_COLUMNS),
+    (ERASURE_TABLE, _leads.ERASURE_COLUMNS),
+    (SUPPRESSED_TABLE, _leads.SUPPRESSED_COLUMNS),
+)
+
+
 def _tables() -> sa.MetaData:
     """The tables of :mod:`wisepops._leads`: the leads, the cursor each sync stopped at,
-    and the sync runs."""
+    the sync runs and the suppression of erased people."""
     metadata = sa.MetaData()
-    for name, columns in (
-        (LEADS_TABLE, _leads.LEAD_COLUMNS),
-        (SYNC_TABLE, _leads.SYNC_COLUMNS),
-        (RUNS_TABLE, _leads.RUN_COLUMNS),
-    ):
+    for name, columns in _TABLES:
         sa.Table(name, metadata, *(_column(column) for column in columns))
     return metadata
 
@@ -195,6 +210,7 @@ class LeadStore:
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CREATE_LOCK})")
             self._metadata.create_all(connection, checkfirst=True)
             _add_missing_columns(connection)
+            _driver(connection, _erasure.FIRST_ROW.format(mark=self._mark), [_erasure.new_secret()])
         self._checked = False
         self._check()
 
@@ -238,7 +254,7 @@ class LeadStore:
         """
         rows = self._rows(contacts, source, website)  # before the transaction: it holds a lock
         self._check()
-        if not rows:
+        if not rows[0]:
             return 0
         with self._transaction() as connection:
             return self._insert(connection, rows)
@@ -324,6 +340,49 @@ class LeadStore:
         at = datetime.now(UTC) if now is None else as_utc(now)
         return _status.read(self._fetch, self.engine.dialect.name, websites, at)
 
+    def erase(
+        self, *, email: Optional[str] = None, phone: Optional[str] = None, dry_run: bool = False
+    ) -> int:
+        """Delete every lead of a person, on every website, and keep them out; return how
+        many leads went.
+
+        An email matches trimmed and case-insensitively, a phone in international form
+        (``+`` and digits; spaces, dashes and a leading ``00`` are read through), in the
+        ``email`` column and in any value of ``fields`` and ``extra``. The identifiers are
+        then kept as keyed hashes, never as text, and a later :meth:`add` (a webhook
+        redelivery) or :meth:`sync` skips that person's records: neither new nor an error.
+        On SQLite the file is then rebuilt (``VACUUM``) and its WAL emptied, so no byte of
+        the deleted rows is left in it. ``dry_run``: count, change nothing. Neither
+        identifier, or a malformed one: ``ValueError``, before anything is read.
+
+        Example::
+
+            deleted = client.v2.data_privacy.delete(email="jane@example.com")
+            store.erase(email="jane@example.com")
+        """
+        who = _erasure.person(email, phone)
+        self._check()
+        erased_at = self._binds[-1](datetime.now(UTC))  # stored_at's type: an instant
+        dialect = self.engine.dialect.name
+        with self._transaction() as connection:
+            cursor = connection.connection.cursor()
+            try:
+                erased = _erasure.erase(
+                    cursor, dialect, self._mark, who, erased_at=erased_at, dry_run=dry_run
+                )
+            finally:
+                cursor.close()
+        if self._sqlite and not dry_run:
+            with self._connection() as connection:  # out of any transaction, as VACUUM needs
+                cursor = connection.connection.cursor()
+                try:
+                    problem = _erasure.sqlite_scrub(cursor)
+                finally:
+                    cursor.close()
+            if problem is not None:
+                raise StoreError(f"erased {erased} leads and suppressed the person, but {problem}")
+        return erased
+
     # --- inside --------------------------------------------------------------------------
 
     @property
@@ -384,7 +443,7 @@ class LeadStore:
         """A sync's page and the cursor past it, in one transaction."""
         rows = self._rows(page, step.source, step.website)  # before the transaction, as in add()
         with self._transaction() as connection:
-            new = self._insert(connection, rows) if rows else 0
+            new = self._insert(connection, rows) if rows[0] else 0
             self._save(connection, step, cursor)
         return new
 
@@ -405,36 +464,44 @@ class LeadStore:
         with self._transaction() as connection:
             connection.execute(sa.update(self._runs).where(self._runs.c.id == run).values(values))
 
-    def _rows(
-        self, contacts: Iterable[Contact], source: str, website: str
-    ) -> list[tuple[Any, ...]]:
-        """The driver's values for each contact not repeated in ``contacts``, columns in
-        ``ROW_ORDER``: JSON as text (psycopg would not adapt a dict), else as SQLAlchemy
-        binds it for this database."""
+    def _rows(self, contacts: Iterable[Contact], source: str, website: str) -> _Rows:
+        """Each contact not repeated in ``contacts``: its values in ``ROW_ORDER``, and the
+        driver's values for them: JSON as text (psycopg would not adapt a dict), else as
+        SQLAlchemy binds it for this database."""
         binds = self._binds
         stored_at = binds[-1](datetime.now(UTC))
-        return [
-            (*(to(value) for to, value in zip(binds, values)), stored_at)
-            for values in _leads.rows(contacts, source, website)
-        ]
+        values = _leads.rows(contacts, source, website)
+        driver = [(*(to(v) for to, v in zip(binds, row)), stored_at) for row in values]
+        return values, driver
 
-    def _insert(self, connection: sa.Connection, rows: list[tuple[Any, ...]]) -> int:
-        """INSERT ... ON CONFLICT DO NOTHING through the driver's own executemany, which
-        counts the rows it inserted: SQLAlchemy's batched form does not count them on
-        psycopg, and its RETURNING form was several times slower: the figure is in
-        benchmarks/README.md, written once there."""
+    def _insert(self, connection: sa.Connection, rows: _Rows) -> int:
+        """INSERT ... ON CONFLICT DO NOTHING of the rows of no erased person, through the
+        driver's own executemany, which counts the rows it inserted: SQLAlchemy's batched
+        form does not count them on psycopg, and its RETURNING form was several times
+        slower: the figure is in benchmarks/README.md, written once there."""
+        values, driver = rows
         cursor = connection.connection.cursor()
         try:
-            cursor.executemany(self._statement, rows)
+            erased = _erasure.erased_rows(
+                cursor, self.engine.dialect.name, self._mark, values, immediate=True
+            )
+            if erased:
+                driver = [row for at, row in enumerate(driver) if at not in erased]
+            cursor.executemany(self._statement, driver)
             inserted: int = cursor.rowcount
         finally:
             cursor.close()
         return inserted
 
+    @property
+    def _mark(self) -> str:
+        """The driver's parameter mark."""
+        return "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+
     @functools.cached_property
     def _statement(self) -> str:
         """The driver's SQL for one row, columns in ``ROW_ORDER``."""
-        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        mark = self._mark
         return (
             f"INSERT INTO {LEADS_TABLE} ({', '.join(ROW_ORDER)}) "  # noqa: S608
             f"VALUES ({', '.join([mark] * len(ROW_ORDER))}) ON CONFLICT (dedupe_key) DO NOTHING"
@@ -469,7 +536,7 @@ class LeadStore:
             return
         with self._connection() as connection:
             inspector = sa.inspect(connection)
-            for table in self._metadata.sorted_tables:
+            for table in self._metadata.tables.values():  # the leads first
                 if not inspector.has_table(table.name):
                     raise StoreError(
                         f"{self._url} has no table {table.name}: call LeadStore.create() first"
@@ -520,12 +587,12 @@ def _add_missing_columns(connection: sa.Connection) -> None:
             connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
-def _driver(connection: sa.Connection, statement: str) -> None:
+def _driver(connection: sa.Connection, statement: str, parameters: Sequence[Any] = ()) -> None:
     """Run ``statement`` on the driver's own cursor: about a tenth of the cost of
     ``exec_driver_sql``, paid on every delivery."""
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(statement)
+        cursor.execute(statement, parameters)
     finally:
         cursor.close()
 

@@ -16,7 +16,7 @@ from typing import Callable, NoReturn, Optional
 from .._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from .._errors import WisepopsError
 from .._version import __version__
-from . import demo, export, fake, hooks, popups, status, sync, webhook
+from . import demo, erase, export, fake, hooks, popups, status, sync, webhook
 from ._common import CommandError, UsageError, message
 
 __all__ = ["main"]
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.register(commands, api)
     sync.register(commands, api)
     status.register(commands)
+    erase.register(commands, api)
     hooks.register(commands, api)
     popups.register(commands, api)
     webhook.register(commands, key)

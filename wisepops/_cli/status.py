@@ -18,7 +18,7 @@ from .._status import SOURCES, Status, ago, exit_status, parse_age, when
 from .._websites import NO_KEY, WEBSITES_ENV, check_name, chosen, read_websites
 from .._wire.times import UTC
 from ._common import CommandError, UsageError, table
-from .sync import DB_ENV, DEFAULT_DB, _new_sqlite_file, add_db_argument
+from .sync import DB_ENV, DEFAULT_DB, add_db_argument, new_sqlite_file
 
 _BLOCKS = "▁▂▃▄▅▆▇█"
 _NONE = "·"
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     store = LeadStore(args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
     try:
-        missing = _new_sqlite_file(store)
+        missing = new_sqlite_file(store)
         if missing is not None:  # connecting would make it
             raise CommandError(f"no database at {missing}: `wisepops sync` makes it")
         now = datetime.now(UTC)

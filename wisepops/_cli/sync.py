@@ -48,7 +48,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
-    """``--db``, here and in ``wisepops status``."""
+    """``--db URL``, here and in ``wisepops status`` and ``wisepops erase``."""
     parser.add_argument(
         "--db",
         metavar="URL",
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     # would print to stderr beside the one line that says the same: the error is enough
     logging.getLogger("psycopg").addHandler(logging.NullHandler())
     store = LeadStore(args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
-    made = _new_sqlite_file(store)
+    made = new_sqlite_file(store)
     stored: list[SyncResult] = []
     several = len(chosen) > 1
 
@@ -139,7 +139,7 @@ def _remove(store: LeadStore, made: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _new_sqlite_file(store: LeadStore) -> Optional[Path]:
+def new_sqlite_file(store: LeadStore) -> Optional[Path]:
     """The SQLite file this run is about to make, if it does not exist yet."""
     url = store.engine.url
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Optional
 
-from django.db import connections, models, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone as django_timezone
 
-from .. import _leads
+from .. import _erasure, _leads
 from .._websites import DEFAULT_WEBSITE
 from .._wire.records import Contact
 from .._wire.schema import Kind
@@ -97,15 +97,18 @@ class LeadManager(models.Manager["Lead"]):
         LeadStore writes: exact with many writers at once, on SQLite and PostgreSQL. The
         transaction's first statement writes, so on SQLite it waits for the write lock
         rather than failing with "database is locked". A value the database cannot hold
-        raises, and nothing of ``contacts`` is stored.
+        raises, and nothing of ``contacts`` is stored. An erased person's contacts are
+        skipped, checked in the same transaction (see :mod:`wisepops._erasure`): neither
+        new nor an error.
         """
         connection = connections[self.db]
         by_name = {f.name: f for f in Lead._meta.get_fields() if isinstance(f, models.Field)}
         fields = [by_name[name] for name in _leads.ROW_ORDER]
         stored_at = django_timezone.now()
+        values = _leads.rows(contacts, source, website)
         rows = [
-            [f.get_db_prep_save(v, connection) for f, v in zip(fields, (*values, stored_at))]
-            for values in _leads.rows(contacts, source, website)
+            [f.get_db_prep_save(v, connection) for f, v in zip(fields, (*row, stored_at))]
+            for row in values
         ]
         if not rows:
             return 0
@@ -116,9 +119,38 @@ class LeadManager(models.Manager["Lead"]):
             f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT (dedupe_key) DO NOTHING"
         )
         with transaction.atomic(using=self.db), connection.cursor() as cursor:
+            erased = _erasure.erased_rows(cursor, connection.vendor, "%s", values, immediate=False)
+            if erased:
+                rows = [row for at, row in enumerate(rows) if at not in erased]
             cursor.executemany(statement, rows)
             inserted: int = cursor.rowcount
         return inserted
+
+    def erase(
+        self, *, email: Optional[str] = None, phone: Optional[str] = None, dry_run: bool = False
+    ) -> int:
+        """``LeadStore.erase`` through Django's database: every lead of the person on every
+        website goes, in one transaction, and they stay suppressed; on SQLite the file is
+        then rebuilt and its WAL emptied. Called outside any ``atomic()`` block on SQLite,
+        as ``VACUUM`` needs.
+
+        Example: ``Lead.objects.erase(email="jane@example.com")``
+        """
+        who = _erasure.person(email, phone)
+        connection = connections[self.db]
+        erased_at = UTCDateTimeField().get_db_prep_save(django_timezone.now(), connection)
+        with transaction.atomic(using=self.db), connection.cursor() as cursor:
+            erased = _erasure.erase(
+                cursor, connection.vendor, "%s", who, erased_at=erased_at, dry_run=dry_run
+            )
+        if connection.vendor == "sqlite" and not dry_run:
+            with connection.cursor() as cursor:
+                problem = _erasure.sqlite_scrub(cursor)
+            if problem is not None:
+                raise DatabaseError(
+                    f"erased {erased} leads and suppressed the person, but {problem}"
+                )
+        return erased
 
 
 class Lead(models.Model):
@@ -163,11 +195,39 @@ class Run(models.Model):
         return f"run {self.id}"
 
 
-for _model, _columns in (
+class Erasure(models.Model):
+    """The one row of ``wisepops_erasure``: the database's secret for the hashes of erased
+    people, and how many there are. Made by the migration, as ``LeadStore.create()`` does."""
+
+    id = field(_leads.ERASURE_COLUMNS[0])
+
+    class Meta:
+        db_table = _leads.ERASURE_TABLE
+
+    def __str__(self) -> str:
+        return _leads.ERASURE_TABLE
+
+
+class Suppressed(models.Model):
+    """An erased email or phone, as a keyed hash (:func:`wisepops._erasure.digest`)."""
+
+    hash = field(_leads.SUPPRESSED_COLUMNS[0])
+
+    class Meta:
+        db_table = _leads.SUPPRESSED_TABLE
+
+    def __str__(self) -> str:
+        return str(self.hash)
+
+
+_MODELS = (
     (Lead, _leads.LEAD_COLUMNS),
     (SyncCursor, _leads.SYNC_COLUMNS),
     (Run, _leads.RUN_COLUMNS),
-):
+    (Erasure, _leads.ERASURE_COLUMNS),
+    (Suppressed, _leads.SUPPRESSED_COLUMNS),
+)
+for _model, _columns in _MODELS:
     for _column in _columns[1:]:  # the primary key is declared above, as Django needs
         _model.add_to_class(_column.name, field(_column))
 
@@ -177,8 +237,7 @@ def missing_tables(using: str = "default") -> list[str]:
     connection = connections[using]
     with connection.cursor() as cursor:
         present = set(connection.introspection.table_names(cursor))
-    tables = (_leads.LEADS_TABLE, _leads.SYNC_TABLE, _leads.RUNS_TABLE)
-    return [t for t in tables if t not in present]
+    return [m._meta.db_table for m, _ in _MODELS if m._meta.db_table not in present]
 
 
 def check_writable(using: str = "default") -> None:

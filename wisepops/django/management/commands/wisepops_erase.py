@@ -1,0 +1,78 @@
+"""``manage.py wisepops_erase``: ``wisepops erase`` through Django's database.
+
+The same options and the same loop (:func:`wisepops._cli.erase.erase_everywhere`): WisePops
+is asked on each website, then ``Lead.objects.erase`` deletes the person's leads and keeps
+them suppressed, which the app's view and ``wisepops_sync`` honour.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
+
+import wisepops
+from wisepops import _erasure, _websites
+from wisepops._cli._common import add_website_argument
+from wisepops._cli.erase import DESCRIPTION, add_person_arguments, erase_everywhere
+
+from ...checks import problem
+from ...config import websites
+from ...models import Lead
+
+
+class Command(BaseCommand):
+    help = DESCRIPTION
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_person_arguments(parser)  # wisepops erase's own: --email, --phone, ...
+        add_website_argument(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        email, phone, dry_run = options["email"], options["phone"], options["dry_run"]
+        try:
+            _erasure.person(email, phone)
+        except ValueError as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        if options["local_only"] and options["website"]:
+            raise CommandError(
+                "--website chooses where WisePops is asked: not with --local-only", returncode=2
+            )
+        run = f"python {sys.argv[0]}" if sys.argv[0].endswith(".py") else "manage.py"
+        found = problem(migrate=f"{run} migrate")  # no key, or no tables
+        if found is not None:
+            raise CommandError(found)
+        try:
+            chosen = (
+                {} if options["local_only"] else _websites.chosen(websites(), options["website"])
+            )
+        except wisepops.WebsitesError as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        first = next(iter(chosen.values()), None)
+        api = wisepops.Client(api_key=first) if first and not dry_run else None
+        failed = []
+        try:
+            for line in erase_everywhere(
+                api,
+                chosen,
+                email,
+                phone,
+                dry_run=dry_run,
+                erase_local=lambda: Lead.objects.erase(email=email, phone=phone, dry_run=dry_run),
+                local_errors=(DatabaseError,),
+            ):
+                if line.failed:
+                    failed.append(line.text)
+                    self.stderr.write(line.text)
+                else:
+                    self.stdout.write(line.text)
+        finally:
+            if api is not None:
+                api.close()
+        if failed:
+            raise CommandError(
+                f"{len(failed)} parts failed; the others are done, and the same command can "
+                "be run again"
+            )
