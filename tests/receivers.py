@@ -6,7 +6,8 @@ import importlib
 import sqlite3
 import subprocess
 import sys
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 
 from wisepops.db import LeadStore
+
+from .websites import TwoWebsites
 
 KEY = "3f9c1a7e5b2d48c0a6e1f7b9d2c4e8a0"  # the api2 vector's key
 URL = "/wisepops/webhook"
@@ -84,3 +87,19 @@ def rows(database: Path | str, table: str) -> list[dict[str, Any]]:
         db.row_factory = sqlite3.Row
         found = db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()  # noqa: S608
     return [dict(row) for row in found]
+
+
+@contextmanager
+def django_serving_two_websites(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, leads: int
+) -> Iterator[TwoWebsites]:
+    """The Django example's app on a new SQLite file, configured with two websites of
+    ``leads`` leads each, served by a fake on loopback."""
+    from django.conf import settings
+
+    load_django_receiver(monkeypatch, tmp_path / "leads.sqlite3")
+    sites = TwoWebsites(leads=leads)
+    with sites.serve() as url:
+        monkeypatch.setenv("WISEPOPS_BASE_URL", url)
+        monkeypatch.setattr(settings, "WISEPOPS_WEBSITES", sites.variable, raising=False)
+        yield sites

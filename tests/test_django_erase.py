@@ -13,7 +13,7 @@ import pytest
 import wisepops
 from wisepops._wire.encode import wire_body
 
-from .receivers import load_django_receiver
+from .receivers import django_serving_two_websites
 from .websites import T0, TwoWebsites
 
 JANE = "jane.doe@example.com"
@@ -21,13 +21,7 @@ JANE = "jane.doe@example.com"
 
 @pytest.fixture
 def sites(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[TwoWebsites]:
-    from django.conf import settings
-
-    load_django_receiver(monkeypatch, tmp_path / "leads.sqlite3")
-    sites = TwoWebsites(leads=4)
-    with sites.serve() as url:
-        monkeypatch.setenv("WISEPOPS_BASE_URL", url)
-        monkeypatch.setattr(settings, "WISEPOPS_WEBSITES", sites.variable, raising=False)
+    with django_serving_two_websites(monkeypatch, tmp_path, leads=4) as sites:
         yield sites
 
 

@@ -9,19 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from .receivers import load_django_receiver
+from .receivers import django_serving_two_websites
 from .websites import TwoWebsites
 
 
 @pytest.fixture
 def sites(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[TwoWebsites]:
-    from django.conf import settings
-
-    load_django_receiver(monkeypatch, tmp_path / "leads.sqlite3")
-    sites = TwoWebsites(leads=6)
-    with sites.serve() as url:
-        monkeypatch.setenv("WISEPOPS_BASE_URL", url)
-        monkeypatch.setattr(settings, "WISEPOPS_WEBSITES", sites.variable, raising=False)
+    with django_serving_two_websites(monkeypatch, tmp_path, leads=6) as sites:
         yield sites
 
 
