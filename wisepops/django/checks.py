@@ -55,12 +55,17 @@ def _database_problem(migrate: str, using: str) -> Optional[str]:
     except (DatabaseError, ImproperlyConfigured) as exc:  # down, or no driver installed
         return f"cannot use the database {using!r}: {_line(exc)}"
     if missing:
-        return f"the database has no table {' or '.join(missing)}: run `{migrate}` first"
+        return no_tables(missing, migrate)
     try:
         check_writable(using)
     except DatabaseError as exc:  # a replica, a read-only role or file
         return f"cannot write to the database {using!r}: {_line(exc)}"
     return None
+
+
+def no_tables(missing: list[str], migrate: str = "manage.py migrate") -> str:
+    """What to do about the app's tables the database lacks (:func:`missing_tables`)."""
+    return f"the database lacks the app's tables {', '.join(missing)}: run `{migrate}` first"
 
 
 def _line(exc: Exception) -> str:

@@ -18,6 +18,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from wisepops import WebsitesError, _status
 from wisepops._cli.status import add_status_arguments, configured_names, report, websites_to_report
 
+from ...checks import no_tables
 from ...config import websites
 from ...models import missing_tables
 
@@ -45,7 +46,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=USAGE) from None
         missing = missing_tables(DEFAULT_DB_ALIAS)
         if missing:
-            raise CommandError(f"the database has no table {' or '.join(missing)}: migrate first")
+            raise CommandError(no_tables(missing))
         connection = connections[DEFAULT_DB_ALIAS]
 
         def fetch(sql: str, parameters: Sequence[Any]) -> list[Any]:
