@@ -148,6 +148,17 @@ def test_a_database_file_that_is_not_there_is_a_failed_part_not_a_new_file(
     assert not missing.exists()
 
 
+def test_when_every_part_fails_it_does_not_say_the_others_are_done(
+    url: str, tmp_path: Path
+) -> None:
+    status, _, err = erase(url, str(tmp_path / "typo.sqlite3"), "--email", JANE, "--local-only")
+    assert status == 1
+    assert err.splitlines()[-1] == (
+        "wisepops: error: nothing was erased; the same command can be run again once the "
+        "cause is mended"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Callable, Optional
 
 import attrs
@@ -170,12 +170,22 @@ def run(args: argparse.Namespace) -> int:
                 api.close()
     finally:
         store.close()
-    failed = sum(line.failed for line in lines)
+    failed = failures(lines)
     if failed:
-        print(
-            f"wisepops: error: {failed} of {len(lines)} parts failed; the others are done, "
-            "and the same command can be run again",
-            file=sys.stderr,
-        )
+        print(f"wisepops: error: {failed}", file=sys.stderr)
         return 1
     return 0
+
+
+def failures(lines: Sequence[Line]) -> Optional[str]:
+    """The closing line of an erasure a part of which failed, else ``None``: here and in
+    ``manage.py wisepops_erase``."""
+    failed = sum(line.failed for line in lines)
+    if not failed:
+        return None
+    if failed == len(lines):
+        return "nothing was erased; the same command can be run again once the cause is mended"
+    return (
+        f"{failed} of {len(lines)} parts failed; the others are done, and the same command "
+        "can be run again"
+    )

@@ -16,7 +16,7 @@ from django.db import DatabaseError
 import wisepops
 from wisepops import _erasure, _websites
 from wisepops._cli._common import add_website_argument
-from wisepops._cli.erase import DESCRIPTION, add_person_arguments, erase_everywhere
+from wisepops._cli.erase import DESCRIPTION, add_person_arguments, erase_everywhere, failures
 
 from ...checks import problem
 from ...config import websites
@@ -52,7 +52,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=2) from None
         first = next(iter(chosen.values()), None)
         api = wisepops.Client(api_key=first) if first and not dry_run else None
-        failed = []
+        lines = []
         try:
             for line in erase_everywhere(
                 api,
@@ -63,16 +63,14 @@ class Command(BaseCommand):
                 erase_local=lambda: Lead.objects.erase(email=email, phone=phone, dry_run=dry_run),
                 local_errors=(DatabaseError,),
             ):
+                lines.append(line)
                 if line.failed:
-                    failed.append(line.text)
                     self.stderr.write(line.text)
                 else:
                     self.stdout.write(line.text)
         finally:
             if api is not None:
                 api.close()
+        failed = failures(lines)
         if failed:
-            raise CommandError(
-                f"{len(failed)} parts failed; the others are done, and the same command can "
-                "be run again"
-            )
+            raise CommandError(failed)
