@@ -141,14 +141,17 @@ def test_the_readme_example_runs_against_wisepops_fake(
     tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("WISEPOPS_BASE_URL", fake.url)
-    monkeypatch.setenv("WISEPOPS_API_KEY", fake.key)
+    if "read_websites" in block.source:  # as run where only WISEPOPS_WEBSITES is set
+        monkeypatch.setenv("WISEPOPS_WEBSITES", f"shop-fr={fake.key}")
+    else:
+        monkeypatch.setenv("WISEPOPS_API_KEY", fake.key)
     monkeypatch.chdir(tmp_path)  # what a block writes, a leads.sqlite3 say, goes there
     source, proxy = block.source, None
     if "http://proxy.internal:3128" in source:
         proxy = ForwardProxy()
         source = source.replace("http://proxy.internal:3128", proxy.url)
     code = compile(source, f"README.md:{block.line}", "exec")
-    with wisepops.Client() as client:  # for the blocks that use one made earlier in the text
+    with wisepops.Client(fake.key) as client:  # for blocks that use one made earlier in the text
         try:
             exec(code, {"__name__": "readme", "wisepops": wisepops, "client": client})  # noqa: S102
         finally:
