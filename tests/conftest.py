@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
@@ -14,6 +15,12 @@ from wisepops.testing import FakeWisepops
 from .databases import database_url, postgres, store  # noqa: F401 - fixtures, for every module
 from .receivers import OPENED
 from .servers import playing
+
+# Started in the background of a script (as a CI runner may), the suite inherits SIGINT
+# ignored, and so would every command it starts: the tests that stop one with Ctrl-C
+# would wait out their timeouts. A handler of Python's own is reset to the default in a
+# child, so each command reacts to Ctrl-C as it does in a terminal.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 BASE_URL = "https://app.wisepops.com"
