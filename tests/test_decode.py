@@ -3,9 +3,11 @@ corrupted, and alike by the careful parser and the generated fast path."""
 
 from __future__ import annotations
 
+import pickle
 import re
 import sys
 import traceback
+import weakref
 from datetime import datetime, timezone
 from typing import Any, Optional
 
@@ -223,6 +225,11 @@ def test_the_fast_path_builds_the_same_frozen_contact(value: dict[str, Any]) -> 
     assert fast.dedupe_key == slow.dedupe_key
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         fast.wisepop_id = 1  # type: ignore[misc]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        del fast.email
+    assert pickle.loads(pickle.dumps(fast)) == slow
+    assert attrs.evolve(fast, ip="x") == attrs.evolve(slow, ip="x")
+    assert weakref.ref(fast)() is fast
 
 
 def test_an_error_in_a_list_names_the_right_index() -> None:
