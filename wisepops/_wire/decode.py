@@ -292,7 +292,9 @@ def _filler(cls: type) -> type:
     The parser then gives the record its own class; with no slot of its own, the filler
     has ``cls``'s layout, so CPython allows that. Plain stores into slots are what make
     it cheap: attrs' frozen ``__init__`` calls ``object.__setattr__`` per field, and
-    calling each slot's ``__set__`` instead took a third of a ``Contact``'s parse.
+    calling each slot's ``__set__`` instead took a third of a ``Contact``'s parse. Both
+    methods are object's again, as CPython stores directly only when neither is
+    overridden (they share one type slot).
     """
     methods = {"__setattr__": object.__setattr__, "__delattr__": object.__delattr__}
     return type(f"Filled{cls.__name__}", (cls,), {"__slots__": (), **methods})
