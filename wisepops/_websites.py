@@ -33,7 +33,7 @@ Websites = Mapping[str, str]
 """Each website's name and its API key, in the order they were given."""
 
 
-def check_name(website: str) -> str:
+def check_name(website: object) -> str:
     """``website`` if it is a website's name (letters, digits, ``-``, ``_``, up to 64),
     else ``ValueError`` saying so."""
     if not isinstance(website, str) or not _NAME.fullmatch(website):
@@ -90,13 +90,11 @@ def _entries(text: str) -> list[tuple[str, str]]:
 def _checked(entries: Sequence[tuple[object, object]], variable: str) -> dict[str, str]:
     websites: dict[str, str] = {}
     by_key: dict[str, str] = {}
-    for position, (name, key) in enumerate(entries, start=1):
-        where = f"{variable}: entry {position}"
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise WebsitesError(
-                f"{where}: a website's name is 1 to {NAME_LENGTH} letters, digits, '-' "
-                f"or '_', not {name!r}"
-            )
+    for position, (given, key) in enumerate(entries, start=1):
+        try:
+            name = check_name(given)
+        except ValueError as exc:
+            raise WebsitesError(f"{variable}: entry {position}: {exc}") from None
         where = f"{variable}: website {name!r}"
         if name in websites:
             raise WebsitesError(f"{where} is named twice")

@@ -364,21 +364,14 @@ class LeadStore:
         self._check()
         erased_at = self._binds[-1](datetime.now(UTC))  # stored_at's type: an instant
         dialect = self.engine.dialect.name
-        with self._transaction() as connection:
-            cursor = connection.connection.cursor()
-            try:
-                erased = _erasure.erase(
-                    cursor, dialect, self._mark, who, erased_at=erased_at, dry_run=dry_run
-                )
-            finally:
-                cursor.close()
+        with self._transaction() as connection, _cursor(connection) as cursor:
+            erased = _erasure.erase(
+                cursor, dialect, self._mark, who, erased_at=erased_at, dry_run=dry_run
+            )
         if self._sqlite and not dry_run:
-            with self._connection() as connection:  # out of any transaction, as VACUUM needs
-                cursor = connection.connection.cursor()
-                try:
-                    problem = _erasure.sqlite_scrub(cursor)
-                finally:
-                    cursor.close()
+            # out of any transaction, as VACUUM needs
+            with self._connection() as connection, _cursor(connection) as cursor:
+                problem = _erasure.sqlite_scrub(cursor)
             if problem is not None:
                 raise StoreError(f"erased {erased} leads and suppressed the person, but {problem}")
         return erased
@@ -480,8 +473,7 @@ class LeadStore:
         form does not count them on psycopg, and its RETURNING form was several times
         slower: the figure is in benchmarks/README.md, written once there."""
         values, driver = rows
-        cursor = connection.connection.cursor()
-        try:
+        with _cursor(connection) as cursor:
             erased = _erasure.erased_rows(
                 cursor, self.engine.dialect.name, self._mark, values, immediate=True
             )
@@ -489,8 +481,6 @@ class LeadStore:
                 driver = [row for at, row in enumerate(driver) if at not in erased]
             cursor.executemany(self._statement, driver)
             inserted: int = cursor.rowcount
-        finally:
-            cursor.close()
         return inserted
 
     @property
@@ -590,11 +580,13 @@ def _add_missing_columns(connection: sa.Connection) -> None:
 def _driver(connection: sa.Connection, statement: str, parameters: Sequence[Any] = ()) -> None:
     """Run ``statement`` on the driver's own cursor: about a tenth of the cost of
     ``exec_driver_sql``, paid on every delivery."""
-    cursor = connection.connection.cursor()
-    try:
+    with _cursor(connection) as cursor:
         cursor.execute(statement, parameters)
-    finally:
-        cursor.close()
+
+
+def _cursor(connection: sa.Connection) -> contextlib.closing[Any]:
+    """The driver's own cursor, closed on leaving the block."""
+    return contextlib.closing(connection.connection.cursor())
 
 
 def _switch_to_wal(connection: sa.Connection) -> None:
@@ -602,9 +594,8 @@ def _switch_to_wal(connection: sa.Connection) -> None:
     that no transaction is open (an engine made by SQLAlchemy's pysqlite recipe would open
     one); retried while the file is locked, since SQLite does not wait on the busy timeout
     for this switch when processes start on a new file at once."""
-    cursor = connection.connection.cursor()
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-    try:
+    with _cursor(connection) as cursor:
         while True:
             try:
                 cursor.execute("PRAGMA journal_mode=WAL")
@@ -613,8 +604,6 @@ def _switch_to_wal(connection: sa.Connection) -> None:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
             time.sleep(0.01)
-    finally:
-        cursor.close()
 
 
 def _json_text(value: Any) -> str:
