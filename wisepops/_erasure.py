@@ -165,7 +165,7 @@ def erased_rows(
     """
     if vendor == "postgresql":
         cursor.execute(f"SELECT pg_advisory_xact_lock_shared({LOCK})")
-    elif not immediate:
+    elif not immediate:  # a write that changes no row (the one row's id is 1): the lock only
         cursor.execute(f"UPDATE {ERASURE_TABLE} SET suppressed = suppressed WHERE id = 0")  # noqa: S608
     cursor.execute(f"SELECT secret, suppressed FROM {ERASURE_TABLE}")  # noqa: S608
     state = cursor.fetchone()

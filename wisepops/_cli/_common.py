@@ -96,9 +96,13 @@ def client(args: argparse.Namespace, key: Optional[str] = None, **options: Any) 
         return Client(api_key=key or api_key(args), base_url=args.base_url, **options)
 
 
-def message(exc: Exception, key_from: str = f"--api-key or ${API_KEY_ENV}") -> str:
-    """A failure in words, on one line; ``key_from`` says where a refused key was read."""
+def message(exc: Exception, *, several_websites: bool = False) -> str:
+    """A failure in words, on one line. A refused key was read from ``--api-key`` or
+    ``$WISEPOPS_API_KEY``, or with ``several_websites``, from ``$WISEPOPS_WEBSITES``."""
     if isinstance(exc, AuthenticationError):
+        key_from = (
+            f"its key in ${WEBSITES_ENV}" if several_websites else f"--api-key or ${API_KEY_ENV}"
+        )
         return f"WisePops rejected the API key (401): check {key_from}"
     if isinstance(exc, APIConnectionError):
         return f"could not reach WisePops: {exc}"

@@ -4,6 +4,7 @@ table, where they stay suppressed; ``manage.py wisepops_erase`` shares its optio
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -118,13 +119,19 @@ def _ask(api: Client, email: Optional[str], phone: Optional[str]) -> Optional[in
     return None if None in counts else sum(c for c in counts if c is not None)
 
 
+def check_person_arguments(options: Mapping[str, Any]) -> None:
+    """``ValueError`` for a person no erasure could find, or options that contradict each
+    other: here and in ``manage.py wisepops_erase``, as usage errors."""
+    _erasure.person(options["email"], options["phone"])
+    if options["local_only"] and options["website"]:
+        raise ValueError("--website chooses where WisePops is asked: not with --local-only")
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        _erasure.person(args.email, args.phone)
+        check_person_arguments(vars(args))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if args.local_only and args.website:
-        raise UsageError("--website chooses where WisePops is asked: not with --local-only")
     try:
         from ..db import LeadStore, StoreError  # noqa: PLC0415 - an extra: only here and sync
     except ModuleNotFoundError as exc:
@@ -136,8 +143,7 @@ def run(args: argparse.Namespace) -> int:
     missing = new_sqlite_file(store)
     several = len(chosen) > 1
 
-    def describe(exc: Exception) -> str:
-        return message(exc, key_from=f"its key in ${WEBSITES_ENV}") if several else message(exc)
+    describe = functools.partial(message, several_websites=several)
 
     def erase_local() -> int:
         if missing is not None:  # not made here: a mistyped --db would keep the person

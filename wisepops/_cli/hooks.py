@@ -11,7 +11,6 @@ import httpx
 from .._client import Client
 from .._errors import WisepopsError
 from .._operations import API2_HOOKS
-from .._websites import WEBSITES_ENV
 from .._wire.encode import to_json
 from .._wire.records import Hook
 from ._common import (
@@ -97,8 +96,7 @@ def _each_website(
             except WisepopsError as exc:
                 if len(chosen) == 1:
                     raise
-                where = f"its key in ${WEBSITES_ENV}"
-                raise CommandError(f"{name}: {message(exc, key_from=where)}") from None
+                raise CommandError(f"{name}: {message(exc, several_websites=True)}") from None
     return done
 
 

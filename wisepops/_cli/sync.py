@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("psycopg").addHandler(logging.NullHandler())
     store = LeadStore(args.db or os.environ.get(DB_ENV) or DEFAULT_DB)
     made = new_sqlite_file(store)
-    stored: list[SyncResult] = []
+    stored = False  # a page committed, on any website
     several = len(chosen) > 1
 
     def sync_one(
@@ -92,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         progress = Progress(enabled=sys.stderr.isatty(), pages="calls")
 
         def report(sofar: SyncResult) -> None:
-            stored.append(sofar)
+            nonlocal stored
+            stored = True
             progress_of(sofar)
             progress.set(sofar.seen, sofar.calls)
 
@@ -108,8 +110,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             progress.finish()
 
-    def describe(exc: Exception) -> str:
-        return message(exc, key_from=f"its key in ${WEBSITES_ENV}") if several else message(exc)
+    describe = functools.partial(message, several_websites=several)
 
     failed = 0
     try:

@@ -49,6 +49,13 @@ def problem(migrate: str = "manage.py migrate", using: str = "default") -> Optio
         connections[using].close()  # not shared with the workers a server forks
 
 
+def command_problem() -> Optional[str]:
+    """:func:`problem` for a management command: the advice names ``migrate`` as the
+    command itself was run, ``manage.py`` or ``python project.py``."""
+    run = f"python {sys.argv[0]}" if sys.argv[0].endswith(".py") else "manage.py"
+    return problem(migrate=f"{run} migrate")
+
+
 def _database_problem(migrate: str, using: str) -> Optional[str]:
     try:
         missing = missing_tables(using)

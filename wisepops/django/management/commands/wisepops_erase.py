@@ -7,18 +7,23 @@ them suppressed, which the app's view and ``wisepops_sync`` honour.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 import wisepops
-from wisepops import _erasure, _websites
+from wisepops import _websites
 from wisepops._cli._common import add_website_argument
-from wisepops._cli.erase import DESCRIPTION, add_person_arguments, erase_everywhere, failures
+from wisepops._cli.erase import (
+    DESCRIPTION,
+    add_person_arguments,
+    check_person_arguments,
+    erase_everywhere,
+    failures,
+)
 
-from ...checks import problem
+from ...checks import command_problem
 from ...config import websites
 from ...models import Lead
 
@@ -33,15 +38,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         email, phone, dry_run = options["email"], options["phone"], options["dry_run"]
         try:
-            _erasure.person(email, phone)
+            check_person_arguments(options)
         except ValueError as exc:
             raise CommandError(str(exc), returncode=2) from None
-        if options["local_only"] and options["website"]:
-            raise CommandError(
-                "--website chooses where WisePops is asked: not with --local-only", returncode=2
-            )
-        run = f"python {sys.argv[0]}" if sys.argv[0].endswith(".py") else "manage.py"
-        found = problem(migrate=f"{run} migrate")  # no key, or no tables
+        found = command_problem()  # no key, or no tables
         if found is not None:
             raise CommandError(found)
         try:

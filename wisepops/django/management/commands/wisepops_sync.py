@@ -7,7 +7,6 @@ cursor table: either command goes on from where the other stopped.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
@@ -20,7 +19,7 @@ from wisepops import _leads, _websites
 from wisepops._cli._common import add_website_argument
 from wisepops._cli.sync import add_walk_arguments
 
-from ...checks import problem
+from ...checks import command_problem
 from ...config import websites
 from ...models import Lead, Run, SyncCursor
 
@@ -38,8 +37,7 @@ class Command(BaseCommand):
         add_website_argument(parser)  # and --website
 
     def handle(self, *args: Any, **options: Any) -> None:
-        run = f"python {sys.argv[0]}" if sys.argv[0].endswith(".py") else "manage.py"
-        found = problem(migrate=f"{run} migrate")  # no key, or no tables
+        found = command_problem()  # no key, or no tables
         if found is not None:
             raise CommandError(found)
         try:
